@@ -1,0 +1,74 @@
+"""Closed vocabularies of the domain, shared by models, services and the API."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a person may do in their tenant (carried in the access token)."""
+
+    ADMIN = "admin"
+    CONSULTANT = "consultant"
+    MANAGER = "manager"
+    EMPLOYEE = "employee"
+    VIEWER = "viewer"
+
+
+class OrgUnitKind(StrEnum):
+    """Levels of the org tree: company → region/department → store/team."""
+
+    COMPANY = "company"
+    REGION = "region"
+    DEPARTMENT = "department"
+    STORE = "store"
+    TEAM = "team"
+
+
+class CycleKind(StrEnum):
+    """Length of a cycle (考核周期)."""
+
+    YEAR = "year"
+    HALF = "half"
+    QUARTER = "quarter"
+    MONTH = "month"
+    WEEK = "week"
+
+
+class Direction(StrEnum):
+    """Whether a bigger number is good (sales) or bad (customer wait time)."""
+
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class Frequency(StrEnum):
+    """How often a KPI is measured; a measurement's period starts on this grid."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class Aggregation(StrEnum):
+    """How a KPI's measurements combine into one value over a cycle."""
+
+    SUM = "sum"
+    AVERAGE = "average"
+    LAST = "last"
+
+
+class GoalStatus(StrEnum):
+    """Archived goals keep their history but leave trees and scores."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class LifecycleStage(StrEnum):
+    """Built-in company lifecycle stages (发展阶段); packs may add others."""
+
+    STARTUP = "startup"
+    GROWTH = "growth"
+    MATURE = "mature"

@@ -1,0 +1,23 @@
+"""Tortoise models of goalgraph; every row but ``Tenant`` carries its tenant."""
+
+from .activity import AuditEvent, CheckIn, Measurement
+from .base import TenantOwned
+from .cycle import Cycle
+from .goals import KeyResult, Kpi, KpiLink, Objective
+from .org import OrgUnit, Person
+from .tenant import Tenant
+
+__all__ = [
+    "AuditEvent",
+    "CheckIn",
+    "Cycle",
+    "KeyResult",
+    "Kpi",
+    "KpiLink",
+    "Measurement",
+    "Objective",
+    "OrgUnit",
+    "Person",
+    "Tenant",
+    "TenantOwned",
+]

@@ -1,0 +1,23 @@
+"""Cycles (考核周期): the quarter, month or year a set of objectives belongs to."""
+
+from __future__ import annotations
+
+from tortoise import fields
+
+from ..enums import CycleKind
+from .base import TenantOwned
+
+
+class Cycle(TenantOwned):
+    """A named time box with inclusive start and end dates."""
+
+    name = fields.CharField(max_length=100)
+    name_en = fields.CharField(max_length=100, default="")
+    kind = fields.CharEnumField(CycleKind, max_length=16)
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+
+    class Meta:
+        table = "cycle"
+        unique_together = (("tenant_id", "name"),)
+        indexes = (("tenant_id", "starts_on"),)

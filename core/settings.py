@@ -1,0 +1,44 @@
+"""Process settings, read once from the environment (``GOALGRAPH_*``).
+
+One typed object instead of scattered ``os.environ`` look-ups, so every entry point
+(server, CLI, tests) configures goalgraph the same way.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "goalgraph-dev-secret-change-me-in-production"
+
+
+def _default_database_url() -> str:
+    return f"sqlite://{Path.cwd() / 'goalgraph.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to ``GOALGRAPH_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOALGRAPH_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="sqlite:///path/to/file.sqlite3 or postgres://user@host:port/db",
+    )
+    secret: str = Field(
+        default=DEV_SECRET,
+        min_length=16,
+        description="HMAC key that signs access tokens (HS256).",
+    )
+    token_ttl_hours: int = Field(default=24 * 7, ge=1, description="Lifetime of minted tokens.")
+    debug: bool = Field(default=False, description="Show unexpected errors instead of masking.")
+    max_query_depth: int = Field(default=24, ge=4, description="Deepest GraphQL selection.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()
