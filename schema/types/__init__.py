@@ -1,1 +1,1 @@
-"""placeholder"""
+"""GraphQL object types; ORM rows stay private to them (``strawberry.Private``)."""

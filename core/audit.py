@@ -1,0 +1,38 @@
+"""The audit trail: one ``AuditEvent`` per change of targets, weights, thresholds, stages.
+
+Callers write the event inside the transaction of the change itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AuditEvent
+from .tenancy import TenantScope
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose value differs, as (before, after)."""
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+async def record(
+    scope: TenantScope,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event attributed to the scope's actor."""
+    return await scope.create(
+        AuditEvent,
+        actor_id=scope.actor.person_id,
+        actor_role=scope.role.value,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )

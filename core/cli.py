@@ -1,0 +1,128 @@
+"""The ``goalgraph`` command: serve, migrate, demo, token, schema.
+
+Each command that touches the database runs in exactly one event loop and closes
+its connections before exiting. Messages go to stderr; machine-readable output
+(the token, the SDL) goes to stdout so scripts can take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .db import connected, migrate
+from .enums import Role
+from .errors import DomainError
+from .identity import Identity, mint_token
+from .settings import get_settings
+
+app = typer.Typer(help="goalgraph: OKR and KPI as one goal graph.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+) -> None:
+    """Run the GraphQL server (GraphiQL at /graphql)."""
+    import uvicorn
+
+    settings = get_settings()
+    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {settings.database_url})")
+    uvicorn.run("goalgraph.core.app:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    url = get_settings().database_url
+    asyncio.run(migrate(url))
+    err.print(f"[green]database is up to date[/] ({url})")
+
+
+@app.command()
+def demo() -> None:
+    """Create the freshmart demo tenant (idempotent: a second run changes nothing)."""
+    from .demo import seed_demo
+
+    url = get_settings().database_url
+
+    async def run() -> None:
+        await migrate(url)
+        async with connected(url):
+            summary = await seed_demo()
+        verb = "created" if summary.created else "already present"
+        err.print(f"[green]demo tenant {summary.tenant_slug!r} {verb}[/]: {summary.describe()}")
+        err.print(
+            "get a token:  goalgraph token --tenant "
+            f"{summary.tenant_slug} --role admin --person {summary.admin_person_id}"
+        )
+        print(summary.tenant_slug)
+
+    asyncio.run(run())
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    role: Annotated[Role, typer.Option(help="Role carried by the token.")],
+    person: Annotated[
+        str | None, typer.Option(help="Person id or email the token speaks for.")
+    ] = None,
+    hours: Annotated[int | None, typer.Option(help="Lifetime; default from settings.")] = None,
+) -> None:
+    """Mint a development access token; the token is printed alone on the last line."""
+    from .models import Person, Tenant
+
+    settings = get_settings()
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            row = await Tenant.get_or_none(slug=tenant)
+            if row is None:
+                raise _fail(f"no tenant with slug {tenant!r} (run `goalgraph demo`?)")
+            person_id: int | None = None
+            if person is not None:
+                query = Person.filter(tenant_id=row.id)
+                query = query.filter(id=int(person)) if person.isdigit() else query.filter(
+                    email=person
+                )
+                who = await query.first()
+                if who is None:
+                    raise _fail(f"no person {person!r} in tenant {tenant!r}")
+                person_id = who.id
+                err.print(f"token for {who.name} ({who.name_en or who.email}) as {role.value}")
+            identity = Identity(row.id, row.slug, role, person_id)
+            ttl = timedelta(hours=hours or settings.token_ttl_hours)
+            return mint_token(identity, settings.secret, ttl)
+
+    print(asyncio.run(run()))
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from ..schema import build_schema
+
+    print(build_schema().as_str())
+
+
+def main() -> None:
+    """Console entry point; domain refusals become a clear message and exit code 2."""
+    try:
+        app()
+    except DomainError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,67 @@
+"""Domain errors: expected failures that callers turn into typed user errors.
+
+Services raise ``DomainError`` with one or more ``Problem`` entries (field, code,
+message); the API returns them as data in mutation payloads, the CLI prints them.
+Anything else that escapes is a bug and is masked by the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable, machine-readable reasons a request was refused."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    CONFLICT = "CONFLICT"
+    ALIGNMENT_LOOP = "ALIGNMENT_LOOP"
+    ARCHIVED = "ARCHIVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a request; ``field`` is the input path, if any."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class DomainError(Exception):
+    """A request the domain refuses; carries every problem found, not just the first."""
+
+    def __init__(self, *problems: Problem) -> None:
+        if not problems:
+            raise ValueError("DomainError needs at least one problem")
+        self.problems: tuple[Problem, ...] = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+    @classmethod
+    def single(cls, code: ErrorCode, message: str, field: str | None = None) -> DomainError:
+        return cls(Problem(code, message, field))
+
+    @property
+    def code(self) -> ErrorCode:
+        return self.problems[0].code
+
+
+def not_found(kind: str, field: str | None = None) -> DomainError:
+    """The one answer for a missing id and for another tenant's id alike."""
+    return DomainError.single(ErrorCode.NOT_FOUND, f"{kind} not found", field)
+
+
+def forbidden(message: str, field: str | None = None) -> DomainError:
+    return DomainError.single(ErrorCode.FORBIDDEN, message, field)
+
+
+class AuthError(Exception):
+    """The caller is not authenticated: no token, a bad signature, expired, unknown."""
+
+    code = ErrorCode.UNAUTHENTICATED

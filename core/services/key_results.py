@@ -1,0 +1,204 @@
+"""Create, change and archive key results (关键成果), and check in on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from .. import audit
+from ..access import can_check_in, require_edit
+from ..enums import Direction, GoalStatus
+from ..errors import DomainError, ErrorCode, forbidden
+from ..models import CheckIn, KeyResult, Objective
+from ..owners import resolve_owner
+from ..tenancy import TenantScope
+from ..validation import Checks
+
+#: Changes to these are audited: they move what "done" means or how much it counts.
+AUDITED = ("start_value", "target_value", "weight", "direction")
+
+
+def _check(values: dict[str, Any], creating: bool) -> None:
+    checks = Checks()
+    if "title" in values or creating:
+        checks.text("title", values.get("title"), 300)
+    if "title_en" in values:
+        checks.text("titleEn", values["title_en"], 300, required=False)
+    if "unit" in values:
+        checks.text("unit", values["unit"], 32, required=False)
+    if "weight" in values:
+        checks.weight("weight", values["weight"])
+    for name, field in (
+        ("start_value", "startValue"),
+        ("target_value", "targetValue"),
+        ("current_value", "currentValue"),
+    ):
+        checks.number(field, values.get(name))
+    checks.done()
+
+
+def _check_span(start: float, target: float) -> None:
+    if start == target:
+        raise DomainError.single(
+            ErrorCode.INVALID, "targetValue must differ from startValue", "targetValue"
+        )
+
+
+async def create_key_result(
+    scope: TenantScope,
+    *,
+    objective_id: int,
+    title: str,
+    target_value: float,
+    start_value: float = 0.0,
+    current_value: float | None = None,
+    title_en: str = "",
+    unit: str = "",
+    direction: Direction = Direction.HIGHER_IS_BETTER,
+    weight: float = 1.0,
+    owner_unit_id: int | None = None,
+    owner_person_id: int | None = None,
+) -> KeyResult:
+    """A key result under an objective; owned by the objective's owner unless given."""
+    values = {
+        "title": title,
+        "title_en": title_en,
+        "unit": unit,
+        "weight": weight,
+        "start_value": start_value,
+        "target_value": target_value,
+        "current_value": current_value,
+    }
+    _check(values, creating=True)
+    _check_span(start_value, target_value)
+    objective = await scope.get(Objective, objective_id, "objectiveId")
+    if objective.status is GoalStatus.ARCHIVED:
+        raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "objectiveId")
+    objective_owner = await resolve_owner(
+        scope, objective.owner_unit_id, objective.owner_person_id
+    )
+    require_edit(scope, objective_owner, "key results of this objective", "objectiveId")
+    owner = objective_owner
+    if owner_unit_id is not None or owner_person_id is not None:
+        owner = await resolve_owner(scope, owner_unit_id, owner_person_id)
+        require_edit(scope, owner, "key results", "ownerUnitId")
+    async with in_transaction():
+        key_result = await scope.create(
+            KeyResult,
+            objective_id=objective.id,
+            title=title.strip(),
+            title_en=title_en.strip(),
+            unit=unit,
+            direction=direction,
+            start_value=start_value,
+            target_value=target_value,
+            current_value=start_value if current_value is None else current_value,
+            weight=weight,
+            owner_unit_id=owner.unit_id,
+            owner_person_id=owner.person_id,
+        )
+        await audit.record(
+            scope,
+            "key_result.created",
+            "key_result",
+            key_result.id,
+            after={k: getattr(key_result, k) for k in AUDITED},
+        )
+    return key_result
+
+
+async def _editable(scope: TenantScope, key_result_id: int) -> KeyResult:
+    key_result = await scope.get(KeyResult, key_result_id, "id")
+    if key_result.status is GoalStatus.ARCHIVED:
+        raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "id")
+    owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
+    require_edit(scope, owner, "key results")
+    return key_result
+
+
+async def update_key_result(
+    scope: TenantScope, key_result_id: int, changes: dict[str, Any]
+) -> KeyResult:
+    """Change a key result; target, start, weight and direction changes are audited."""
+    _check(changes, creating=False)
+    key_result = await _editable(scope, key_result_id)
+    if "owner_unit_id" in changes or "owner_person_id" in changes:
+        owner = await resolve_owner(
+            scope, changes.get("owner_unit_id"), changes.get("owner_person_id")
+        )
+        require_edit(scope, owner, "key results", "ownerUnitId")
+        changes = {**changes, "owner_unit_id": owner.unit_id, "owner_person_id": owner.person_id}
+    _check_span(
+        changes.get("start_value", key_result.start_value),
+        changes.get("target_value", key_result.target_value),
+    )
+    before = {k: getattr(key_result, k) for k in changes}
+    async with in_transaction():
+        for key, value in changes.items():
+            setattr(key_result, key, value.strip() if isinstance(value, str) else value)
+        await key_result.save()
+        old, new = audit.changes(before, {k: getattr(key_result, k) for k in changes})
+        audited = {k: v for k, v in new.items() if k in AUDITED}
+        if audited:
+            await audit.record(
+                scope,
+                "key_result.updated",
+                "key_result",
+                key_result.id,
+                {k: old[k] for k in audited},
+                audited,
+            )
+    return key_result
+
+
+async def archive_key_result(scope: TenantScope, key_result_id: int) -> KeyResult:
+    """Archive a key result: it leaves trees and scores, its history stays."""
+    key_result = await _editable(scope, key_result_id)
+    async with in_transaction():
+        key_result.status = GoalStatus.ARCHIVED
+        await key_result.save(update_fields=["status", "updated_at"])
+        await audit.record(
+            scope,
+            "key_result.archived",
+            "key_result",
+            key_result.id,
+            {"status": GoalStatus.ACTIVE.value},
+            {"status": GoalStatus.ARCHIVED.value},
+        )
+    return key_result
+
+
+async def check_in(
+    scope: TenantScope,
+    *,
+    key_result_id: int,
+    value: float,
+    confidence: float | None = None,
+    note: str = "",
+) -> tuple[CheckIn, KeyResult]:
+    """Record progress on a key result; its current value becomes ``value``."""
+    checks = Checks()
+    if not checks.number("value", value):
+        checks.add(ErrorCode.REQUIRED, "value is required", "value")
+    checks.fraction("confidence", confidence)
+    checks.text("note", note, 4000, required=False)
+    checks.done()
+    key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
+    if key_result.status is GoalStatus.ARCHIVED:
+        raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "keyResultId")
+    owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
+    if not can_check_in(scope, owner):
+        raise forbidden("you may not check in on this key result", "keyResultId")
+    async with in_transaction():
+        entry = await scope.create(
+            CheckIn,
+            key_result_id=key_result.id,
+            value=value,
+            confidence=confidence,
+            note=note,
+            author_id=scope.actor.person_id,
+        )
+        key_result.current_value = value
+        await key_result.save(update_fields=["current_value", "updated_at"])
+    return entry, key_result

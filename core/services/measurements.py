@@ -1,0 +1,122 @@
+"""Recording KPI measurements: batches, idempotent per KPI and period.
+
+A batch is checked whole before anything is written and written in one
+transaction: either every value lands or none does. Writing a period again
+replaces its value (an upsert on the ``(kpi, period_start)`` key), so replays
+from data adapters never double a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from tortoise.transactions import in_transaction
+
+from ..access import can_edit_goal
+from ..enums import GoalStatus
+from ..errors import DomainError, ErrorCode, Problem
+from ..models import Kpi, Measurement
+from ..owners import owner_refs
+from ..periods import period_start
+from ..tenancy import TenantScope
+from ..validation import Checks
+
+MAX_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementInput:
+    """One value for one KPI on any day of the period it belongs to."""
+
+    kpi_id: int
+    period: date
+    value: float
+    source: str = "manual"
+
+
+async def record_measurements(
+    scope: TenantScope, entries: Sequence[MeasurementInput]
+) -> list[Measurement]:
+    """Upsert a batch of measurements; returns the stored rows in input order.
+
+    Two entries for the same KPI and period in one batch: the later one wins,
+    exactly as if they had been sent one after the other.
+    """
+    if not entries:
+        raise DomainError.single(ErrorCode.REQUIRED, "give at least one measurement", "entries")
+    if len(entries) > MAX_BATCH:
+        raise DomainError.single(
+            ErrorCode.OUT_OF_RANGE, f"at most {MAX_BATCH} measurements per call", "entries"
+        )
+    checks = Checks()
+    for i, entry in enumerate(entries):
+        checks.number(f"entries.{i}.value", entry.value)
+        checks.text(f"entries.{i}.source", entry.source, 64)
+    checks.done()
+
+    kpis = await scope.many(Kpi, (e.kpi_id for e in entries))
+    refs = await owner_refs(scope, ((k.owner_unit_id, k.owner_person_id) for k in kpis.values()))
+    problems: list[Problem] = []
+    for i, entry in enumerate(entries):
+        field = f"entries.{i}.kpiId"
+        kpi = kpis.get(entry.kpi_id)
+        if kpi is None:
+            problems.append(Problem(ErrorCode.NOT_FOUND, "KPI not found", field))
+        elif kpi.status is GoalStatus.ARCHIVED:
+            problems.append(Problem(ErrorCode.ARCHIVED, "KPI is archived", field))
+        elif not can_edit_goal(scope, refs[(kpi.owner_unit_id, kpi.owner_person_id)]):
+            problems.append(
+                Problem(ErrorCode.FORBIDDEN, "you may not record values for this KPI", field)
+            )
+    if problems:
+        raise DomainError(*problems)
+
+    now = datetime.now(UTC)
+    latest: dict[tuple[int, date], Measurement] = {}
+    for entry in entries:
+        kpi = kpis[entry.kpi_id]
+        key = (kpi.id, period_start(entry.period, kpi.frequency))
+        latest[key] = scope.build(
+            Measurement,
+            kpi_id=kpi.id,
+            period_start=key[1],
+            value=entry.value,
+            source=entry.source,
+            recorded_at=now,
+            recorded_by_id=scope.actor.person_id,
+        )
+    async with in_transaction():
+        await Measurement.bulk_create(
+            list(latest.values()),
+            on_conflict=["kpi_id", "period_start"],
+            update_fields=["value", "source", "recorded_at", "recorded_by_id", "updated_at"],
+        )
+        await _refresh_current(kpis, latest)
+        stored = await scope.query(Measurement).filter(
+            kpi_id__in={k for k, _ in latest}, period_start__in={p for _, p in latest}
+        )
+    by_key = {(m.kpi_id, m.period_start): m for m in stored}
+    return [
+        by_key[(e.kpi_id, period_start(e.period, kpis[e.kpi_id].frequency))] for e in entries
+    ]
+
+
+async def _refresh_current(
+    kpis: dict[int, Kpi], written: dict[tuple[int, date], Measurement]
+) -> None:
+    """Mirror the newest period's value onto each KPI (values are never deleted)."""
+    newest: dict[int, Measurement] = {}
+    for (kpi_id, period), row in written.items():
+        if kpi_id not in newest or period > newest[kpi_id].period_start:
+            newest[kpi_id] = row
+    changed: list[Kpi] = []
+    for kpi_id, row in newest.items():
+        kpi = kpis[kpi_id]
+        if kpi.current_period is None or row.period_start >= kpi.current_period:
+            kpi.current_value = row.value
+            kpi.current_period = row.period_start
+            changed.append(kpi)
+    if changed:
+        await Kpi.bulk_update(changed, fields=["current_value", "current_period"])

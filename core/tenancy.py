@@ -1,0 +1,122 @@
+"""The one tenant-scoped door to the database.
+
+Every read and write of tenant data goes through a ``TenantScope`` built from the
+request's verified identity. It filters every query by the tenant, stamps every new
+row with it, and answers another tenant's id exactly as it answers a missing one, so
+ids leak nothing across tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tortoise.queryset import QuerySet
+
+from .enums import Role
+from .errors import AuthError, not_found
+from .identity import Identity
+from .models import OrgUnit, Person, Tenant, TenantOwned
+
+M = TypeVar("M", bound=TenantOwned)
+
+#: Human names for ``not_found`` messages, keyed by model class name.
+_KIND_NAMES = {
+    "OrgUnit": "org unit",
+    "KeyResult": "key result",
+    "KpiLink": "KPI link",
+    "CheckIn": "check-in",
+    "AuditEvent": "audit event",
+}
+
+
+def kind_name(model: type[TenantOwned]) -> str:
+    return _KIND_NAMES.get(model.__name__, model.__name__.lower().replace("kpi", "KPI"))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind a request, with where they sit in the org tree."""
+
+    person: Person | None
+    unit_path: str | None
+
+    @property
+    def person_id(self) -> int | None:
+        return self.person.id if self.person else None
+
+
+class TenantScope:
+    """A tenant's view of the database for one identity."""
+
+    def __init__(self, tenant: Tenant, identity: Identity, actor: Actor) -> None:
+        self.tenant = tenant
+        self.identity = identity
+        self.actor = actor
+
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.id
+
+    @property
+    def role(self) -> Role:
+        return self.identity.role
+
+    def query(self, model: type[M]) -> QuerySet[M]:
+        """All rows of ``model`` in this tenant (a lazy, further filterable queryset)."""
+        return model.filter(tenant_id=self.tenant.id)
+
+    async def find(self, model: type[M], id_: int) -> M | None:
+        """The row with ``id_`` in this tenant, or None (also for other tenants' ids)."""
+        return await self.query(model).get_or_none(id=id_)
+
+    async def get(self, model: type[M], id_: int, field: str | None = None) -> M:
+        """The row with ``id_`` in this tenant, or a NOT_FOUND domain error."""
+        row = await self.find(model, id_)
+        if row is None:
+            raise not_found(kind_name(model), field)
+        return row
+
+    async def many(self, model: type[M], ids: Iterable[int]) -> dict[int, M]:
+        """Rows by id in one query; ids of other tenants are simply absent."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        rows = await self.query(model).filter(id__in=wanted)
+        return {row.id: row for row in rows}
+
+    async def create(self, model: type[M], **values: Any) -> M:
+        """Insert a row stamped with this tenant (the caller cannot choose another)."""
+        values.pop("tenant_id", None)
+        values.pop("tenant", None)
+        return await model.create(tenant_id=self.tenant.id, **values)
+
+    def build(self, model: type[M], **values: Any) -> M:
+        """An unsaved row stamped with this tenant, for bulk inserts."""
+        values.pop("tenant_id", None)
+        values.pop("tenant", None)
+        return model(tenant_id=self.tenant.id, **values)
+
+
+async def open_scope(identity: Identity) -> TenantScope:
+    """Resolve a verified identity into a scope, or refuse it.
+
+    A token whose tenant or person no longer exists (or whose person belongs to
+    another tenant) is refused as unauthenticated: it names no one we know.
+    """
+    tenant = await Tenant.get_or_none(id=identity.tenant_id, slug=identity.tenant_slug)
+    if tenant is None:
+        raise AuthError("access token names an unknown tenant")
+    actor = Actor(person=None, unit_path=None)
+    if identity.person_id is not None:
+        row = (
+            await Person.filter(id=identity.person_id, tenant_id=tenant.id)
+            .select_related("org_unit")
+            .first()
+        )
+        if row is None:
+            raise AuthError("access token names an unknown person")
+        unit: OrgUnit = row.org_unit
+        actor = Actor(person=row, unit_path=unit.path)
+    return TenantScope(tenant, identity, actor)

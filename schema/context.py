@@ -1,0 +1,63 @@
+"""The per-request context: who is calling, their tenant scope and fresh loaders.
+
+Built for every request in ``get_context`` so nothing (loader caches above all)
+is shared between requests or tenants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from ..core.errors import AuthError, ErrorCode
+from ..core.identity import bearer_token, read_token
+from ..core.settings import Settings
+from ..core.tenancy import TenantScope, open_scope
+from .errors import ApiError
+from .loaders import Loaders
+
+
+@dataclass
+class Context:
+    """What every resolver may use; ``scope`` raises unless the caller is signed in."""
+
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    settings: Settings
+    auth_error: str | None = None
+    _scope: TenantScope | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def scope(self) -> TenantScope:
+        if self._scope is None:
+            if isinstance(self.response, Response):
+                self.response.status_code = 401
+            raise ApiError(ErrorCode.UNAUTHENTICATED, self.auth_error or "not authenticated")
+        return self._scope
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.scope)
+        return self._loaders
+
+
+Info = StrawberryInfo[Context, None]
+
+
+async def build_context(
+    request: Request | WebSocket, response: Response | WebSocket | None, settings: Settings
+) -> Context:
+    """Verify the bearer token (if any) and open the caller's tenant scope."""
+    context = Context(request=request, response=response, settings=settings)
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        context._scope = await open_scope(read_token(token, settings.secret))
+    except AuthError as exc:
+        context.auth_error = str(exc)
+    return context

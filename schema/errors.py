@@ -1,0 +1,47 @@
+"""How failures reach API clients.
+
+Expected failures of a mutation are data: a payload's ``errors`` list of
+``UserError`` (field, code, message). Failures of a whole request (no valid token)
+are GraphQL errors carrying ``extensions.code``. Anything else is masked.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from ..core.errors import DomainError
+from ..core.errors import ErrorCode as CoreErrorCode
+
+ErrorCode = strawberry.enum(CoreErrorCode, name="ErrorCode", description="Why input was refused.")
+
+
+@strawberry.type(description="One problem with a mutation's input; nothing was changed.")
+class UserError:
+    field: str | None = strawberry.field(description="Input path of the problem, if any.")
+    code: ErrorCode
+    message: str
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(field=p.field, code=p.code, message=p.message) for p in error.problems]
+
+
+class ApiError(GraphQLError):
+    """A request-level failure with a stable code, shown to clients unmasked."""
+
+    def __init__(self, code: CoreErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value})
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask everything except our own coded errors and GraphQL's validation errors."""
+    original = error.original_error
+    if original is None:
+        return False
+    if isinstance(original, ApiError):
+        return False
+    if isinstance(original, DomainError):
+        error.extensions = {**(error.extensions or {}), "code": original.code.value}
+        return False
+    return True

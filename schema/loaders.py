@@ -1,0 +1,136 @@
+"""DataLoaders: every list of nodes costs one ``IN`` query per kind, never one per node.
+
+One ``Loaders`` per request (built lazily by the context) so caches never outlive
+a request or cross tenants. Each loader returns results in key order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from ..core.access import can_see_values
+from ..core.enums import GoalStatus
+from ..core.graph import load_goal_graph, load_key_results
+from ..core.models import (
+    Cycle,
+    KeyResult,
+    Kpi,
+    KpiLink,
+    Measurement,
+    Objective,
+    OrgUnit,
+    Person,
+    Tenant,
+    TenantOwned,
+)
+from ..core.owners import owner_refs
+from ..core.progress import compute_progress
+from ..core.tenancy import TenantScope
+
+M = TypeVar("M", bound=TenantOwned)
+OwnerKey = tuple[int | None, int | None]
+
+
+def _grouped(rows: Iterable[Any], attr: str, keys: Sequence[int]) -> list[list[Any]]:
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, attr)].append(row)
+    return [groups.get(k, []) for k in keys]
+
+
+class Loaders:
+    """The loaders of one request, all bound to the caller's tenant scope."""
+
+    def __init__(self, scope: TenantScope) -> None:
+        self.scope = scope
+        self.org_unit = self._by_id(OrgUnit)
+        self.person = self._by_id(Person)
+        self.cycle = self._by_id(Cycle)
+        self.objective = self._by_id(Objective)
+        self.key_result = self._by_id(KeyResult)
+        self.kpi = self._by_id(Kpi)
+        self.child_objectives = DataLoader(self._child_objectives)
+        self.key_results_of = DataLoader(self._key_results_of)
+        self.links_of = DataLoader(self._links_of)
+        self.links_to = DataLoader(self._links_to)
+        self.recent_measurements: DataLoader[tuple[int, int], list[Measurement]] = DataLoader(
+            self._recent_measurements
+        )
+        self.objective_progress = DataLoader(self._objective_progress)
+        self.key_result_progress = DataLoader(self._key_result_progress)
+        self.values_visible: DataLoader[OwnerKey, bool] = DataLoader(self._values_visible)
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.scope.tenant
+
+    def _by_id(self, model: type[M]) -> DataLoader[int, M | None]:
+        async def load(keys: list[int]) -> list[M | None]:
+            rows = await self.scope.many(model, keys)
+            return [rows.get(k) for k in keys]
+
+        loader: DataLoader[int, M | None] = DataLoader(load)
+        return loader
+
+    async def _child_objectives(self, keys: list[int]) -> list[list[Objective]]:
+        rows = await self.scope.query(Objective).filter(
+            parent_id__in=keys, status=GoalStatus.ACTIVE
+        ).order_by("id")
+        return _grouped(rows, "parent_id", keys)
+
+    async def _key_results_of(self, keys: list[int]) -> list[list[KeyResult]]:
+        rows = await self.scope.query(KeyResult).filter(
+            objective_id__in=keys, status=GoalStatus.ACTIVE
+        ).order_by("id")
+        return _grouped(rows, "objective_id", keys)
+
+    async def _links_of(self, keys: list[int]) -> list[list[KpiLink]]:
+        rows = await self.scope.query(KpiLink).filter(
+            key_result_id__in=keys, kpi__status=GoalStatus.ACTIVE
+        ).order_by("id")
+        return _grouped(rows, "key_result_id", keys)
+
+    async def _links_to(self, keys: list[int]) -> list[list[KpiLink]]:
+        rows = await self.scope.query(KpiLink).filter(
+            kpi_id__in=keys, key_result__status=GoalStatus.ACTIVE
+        ).order_by("id")
+        return _grouped(rows, "kpi_id", keys)
+
+    async def _recent_measurements(self, keys: list[tuple[int, int]]) -> list[list[Measurement]]:
+        """The last ``days`` days of each KPI up to its newest value, oldest first."""
+        kpis = await self.scope.many(Kpi, {k for k, _ in keys})
+        starts: dict[tuple[int, int], date] = {}
+        for kpi_id, days in keys:
+            kpi = kpis.get(kpi_id)
+            if kpi is not None and kpi.current_period is not None:
+                starts[(kpi_id, days)] = kpi.current_period - timedelta(days=days - 1)
+        if not starts:
+            return [[] for _ in keys]
+        rows = await self.scope.query(Measurement).filter(
+            kpi_id__in={k for k, _ in starts}, period_start__gte=min(starts.values())
+        ).order_by("period_start")
+        by_kpi = _grouped(rows, "kpi_id", [k for k, _ in keys])
+        return [
+            [m for m in group if key in starts and m.period_start >= starts[key]]
+            for key, group in zip(keys, by_kpi, strict=True)
+        ]
+
+    async def _objective_progress(self, keys: list[int]) -> list[float | None]:
+        graph = await load_goal_graph(self.scope, root_ids=list(keys))
+        progress = compute_progress(graph)
+        return [progress.objectives.get(k) for k in keys]
+
+    async def _key_result_progress(self, keys: list[int]) -> list[float | None]:
+        progress = compute_progress(await load_key_results(self.scope, list(keys)))
+        return [progress.key_results.get(k) for k in keys]
+
+    async def _values_visible(self, keys: list[OwnerKey]) -> list[bool]:
+        refs = await owner_refs(self.scope, keys)
+        return [k in refs and can_see_values(self.scope, refs[k]) for k in keys]
+
+

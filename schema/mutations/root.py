@@ -1,0 +1,15 @@
+"""The one ``Mutation`` type, composed of the groups."""
+
+from __future__ import annotations
+
+import strawberry
+
+from .key_results import KeyResultMutations
+from .kpis import KpiMutations
+from .measurements import MeasurementMutations
+from .objectives import ObjectiveMutations
+
+
+@strawberry.type
+class Mutation(ObjectiveMutations, KeyResultMutations, KpiMutations, MeasurementMutations):
+    """All mutations; each returns a payload with typed ``errors``."""

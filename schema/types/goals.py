@@ -1,0 +1,343 @@
+"""The goal graph's nodes: objectives, key results and KPIs behind one interface.
+
+``GoalNode`` lets a frontend walk a nested tree (``children``) without knowing the
+kinds in advance, and ask for kind-specific fields with fragments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Annotated, Self
+
+import strawberry
+from strawberry import relay
+
+from ...core import models
+from ...core.progress import kpi_progress
+from ..context import Info
+from ..tree import TreeView
+from .enums import Aggregation, Direction, Frequency, GoalKind, GoalStatus
+from .org import Cycle, OrgUnit, Person, load_nodes
+
+Owner = Annotated[OrgUnit | Person, strawberry.union("Owner", description="Who owns a goal.")]
+
+
+async def resolve_owner(info: Info, unit_id: int | None, person_id: int | None) -> Owner:
+    loaders = info.context.loaders
+    if unit_id is not None:
+        unit = await loaders.org_unit.load(unit_id)
+        assert unit is not None
+        return OrgUnit.from_row(unit)
+    assert person_id is not None
+    person = await loaders.person.load(person_id)
+    assert person is not None
+    return Person.from_row(person)
+
+
+@strawberry.interface(description="A node of the goal graph: objective, key result or KPI.")
+class GoalNode(relay.Node):
+    kind: GoalKind
+    title: str
+    title_en: str
+    status: GoalStatus
+
+    @strawberry.field(description="The org unit or person who owns the goal.")
+    async def owner(self, info: Info) -> Owner:
+        raise NotImplementedError
+
+    @strawberry.field(description="Share of the way to done, 0..1; null without data.")
+    async def progress(self, info: Info) -> float | None:
+        raise NotImplementedError
+
+    @strawberry.field(description="Score, 0..1.")
+    async def score(self, info: Info) -> float | None:
+        raise NotImplementedError
+
+    @strawberry.field(description="The nodes below: aligned objectives, key results, KPIs.")
+    async def children(self, info: Info) -> list[GoalNode]:
+        raise NotImplementedError
+
+
+@strawberry.type(description="A qualitative goal (目标) for a cycle, aligned to a parent.")
+class Objective(GoalNode):
+    id: relay.NodeID[int]
+    kind: GoalKind
+    title: str
+    title_en: str
+    description: str
+    status: GoalStatus
+    alignment_weight: float
+    level: int = strawberry.field(description="0 for a top-level objective, 1 below it, ...")
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[models.Objective]
+    tree: strawberry.Private[TreeView | None] = None
+
+    @classmethod
+    def from_row(cls, row: models.Objective, tree: TreeView | None = None) -> Self:
+        return cls(
+            id=row.id, kind=GoalKind.OBJECTIVE, title=row.title, title_en=row.title_en,
+            description=row.description, status=row.status,
+            alignment_weight=row.alignment_weight, level=row.depth, created_at=row.created_at,
+            updated_at=row.updated_at, row=row, tree=tree,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await load_nodes(info.context.loaders.objective, node_ids, cls.from_row)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Owner:
+        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+
+    @strawberry.field
+    async def cycle(self, info: Info) -> Cycle:
+        row = await info.context.loaders.cycle.load(self.row.cycle_id)
+        assert row is not None
+        return Cycle.from_row(row)
+
+    @strawberry.field(description="The objective this one aligns to.")
+    async def parent(self, info: Info) -> Objective | None:
+        if self.row.parent_id is None:
+            return None
+        row = await info.context.loaders.objective.load(self.row.parent_id)
+        return Objective.from_row(row) if row else None
+
+    @strawberry.field(description="Share of the way to done, 0..1; null without data.")
+    async def progress(self, info: Info) -> float | None:
+        if self.tree is not None:
+            return self.tree.progress.objectives.get(self.row.id)
+        return await info.context.loaders.objective_progress.load(self.row.id)
+
+    @strawberry.field(description="Grade of the objective, 0..1 (for now equal to progress).")
+    async def score(self, info: Info) -> float | None:
+        return await self.progress(info)
+
+    @strawberry.field(description="Active key results of this objective.")
+    async def key_results(self, info: Info) -> list[KeyResult]:
+        if self.tree is not None:
+            graph, view = self.tree.graph, self.tree.below() or self.tree
+            return [
+                KeyResult.from_row(graph.key_results[k], view)
+                for k in graph.key_results_of.get(self.row.id, [])
+            ]
+        rows = await info.context.loaders.key_results_of.load(self.row.id)
+        return [KeyResult.from_row(r) for r in rows]
+
+    @strawberry.field(description="Active objectives aligned to this one.")
+    async def child_objectives(self, info: Info) -> list[Objective]:
+        if self.tree is not None:
+            graph, view = self.tree.graph, self.tree.below() or self.tree
+            return [
+                Objective.from_row(graph.objectives[c], view)
+                for c in graph.child_objectives.get(self.row.id, [])
+            ]
+        rows = await info.context.loaders.child_objectives.load(self.row.id)
+        return [Objective.from_row(r) for r in rows]
+
+    @strawberry.field(description="Aligned objectives, then key results (within goalTree's depth).")
+    async def children(self, info: Info) -> list[GoalNode]:
+        if self.tree is not None and self.tree.below() is None:
+            return []
+        nodes: list[GoalNode] = list(await self.child_objectives(info))
+        nodes.extend(await self.key_results(info))
+        return nodes
+
+
+@strawberry.type(description="A measurable result (关键成果) of an objective.")
+class KeyResult(GoalNode):
+    id: relay.NodeID[int]
+    kind: GoalKind
+    title: str
+    title_en: str
+    status: GoalStatus
+    unit: str
+    direction: Direction
+    start_value: float
+    target_value: float
+    current_value: float
+    weight: float
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[models.KeyResult]
+    tree: strawberry.Private[TreeView | None] = None
+
+    @classmethod
+    def from_row(cls, row: models.KeyResult, tree: TreeView | None = None) -> Self:
+        return cls(
+            id=row.id, kind=GoalKind.KEY_RESULT, title=row.title, title_en=row.title_en,
+            status=row.status, unit=row.unit, direction=row.direction,
+            start_value=row.start_value, target_value=row.target_value,
+            current_value=row.current_value, weight=row.weight, created_at=row.created_at,
+            updated_at=row.updated_at, row=row, tree=tree,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await load_nodes(info.context.loaders.key_result, node_ids, cls.from_row)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Owner:
+        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+
+    @strawberry.field
+    async def objective(self, info: Info) -> Objective:
+        row = await info.context.loaders.objective.load(self.row.objective_id)
+        assert row is not None
+        return Objective.from_row(row)
+
+    @strawberry.field(description="From the feeding KPIs when linked, else start→target; 0..1.")
+    async def progress(self, info: Info) -> float | None:
+        if self.tree is not None:
+            return self.tree.progress.key_results.get(self.row.id)
+        return await info.context.loaders.key_result_progress.load(self.row.id)
+
+    @strawberry.field(description="Grade of the key result, 0..1 (for now equal to progress).")
+    async def score(self, info: Info) -> float | None:
+        return await self.progress(info)
+
+    @strawberry.field(description="The KPIs feeding this key result, with their weights.")
+    async def kpi_links(self, info: Info) -> list[KpiLink]:
+        if self.tree is not None:
+            graph, view = self.tree.graph, self.tree.below() or self.tree
+            return [
+                KpiLink(weight=link.weight, row=link, tree=view)
+                for link in graph.links_of.get(self.row.id, [])
+            ]
+        rows = await info.context.loaders.links_of.load(self.row.id)
+        return [KpiLink(weight=link.weight, row=link) for link in rows]
+
+    @strawberry.field(description="The feeding KPIs (within goalTree's depth).")
+    async def children(self, info: Info) -> list[GoalNode]:
+        if self.tree is not None:
+            view = self.tree.below()
+            if view is None:
+                return []
+            graph = self.tree.graph
+            return [Kpi.from_row(graph.kpis[link.kpi_id], view)
+                    for link in graph.links_of.get(self.row.id, [])]
+        return [await link.kpi(info) for link in await self.kpi_links(info)]
+
+
+@strawberry.type(description="A KPI feeding a key result with a weight.")
+class KpiLink:
+    weight: float
+    row: strawberry.Private[models.KpiLink]
+    tree: strawberry.Private[TreeView | None] = None
+
+    @strawberry.field
+    async def kpi(self, info: Info) -> Kpi:
+        if self.tree is not None and self.row.kpi_id in self.tree.graph.kpis:
+            return Kpi.from_row(self.tree.graph.kpis[self.row.kpi_id], self.tree)
+        row = await info.context.loaders.kpi.load(self.row.kpi_id)
+        assert row is not None
+        return Kpi.from_row(row)
+
+    @strawberry.field
+    async def key_result(self, info: Info) -> KeyResult:
+        row = await info.context.loaders.key_result.load(self.row.key_result_id)
+        assert row is not None
+        return KeyResult.from_row(row)
+
+
+@strawberry.type(description="One value of a KPI for one period.")
+class Measurement:
+    period_start: date
+    value: float
+    source: str
+    recorded_at: datetime
+    row: strawberry.Private[models.Measurement]
+
+    @classmethod
+    def from_row(cls, row: models.Measurement) -> Self:
+        return cls(
+            period_start=row.period_start, value=row.value, source=row.source,
+            recorded_at=row.recorded_at, row=row,
+        )
+
+
+@strawberry.type(description="A key performance indicator (关键绩效指标).")
+class Kpi(GoalNode):
+    id: relay.NodeID[int]
+    kind: GoalKind
+    metric_code: str
+    title: str
+    title_en: str
+    status: GoalStatus
+    unit: str
+    direction: Direction
+    target: float
+    threshold: float = strawberry.field(description="Pass threshold (达标门槛).")
+    weight: float
+    frequency: Frequency
+    aggregation: Aggregation
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[models.Kpi]
+    tree: strawberry.Private[TreeView | None] = None
+
+    @classmethod
+    def from_row(cls, row: models.Kpi, tree: TreeView | None = None) -> Self:
+        return cls(
+            id=row.id, kind=GoalKind.KPI, metric_code=row.metric_code, title=row.title,
+            title_en=row.title_en, status=row.status, unit=row.unit, direction=row.direction,
+            target=row.target, threshold=row.threshold, weight=row.weight,
+            frequency=row.frequency, aggregation=row.aggregation, created_at=row.created_at,
+            updated_at=row.updated_at, row=row, tree=tree,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await load_nodes(info.context.loaders.kpi, node_ids, cls.from_row)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Owner:
+        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+
+    @strawberry.field(
+        description="Whether the caller may see this KPI's values and scores: an "
+        "individual's are visible to them, the managers above them and admins."
+    )
+    async def values_visible(self, info: Info) -> bool:
+        key = (self.row.owner_unit_id, self.row.owner_person_id)
+        return await info.context.loaders.values_visible.load(key)
+
+    @strawberry.field(description="The newest measured value; null if none or not visible.")
+    async def current_value(self, info: Info) -> float | None:
+        return self.row.current_value if await self.values_visible(info) else None
+
+    @strawberry.field(description="Start of the period of the newest value.")
+    async def current_period(self, info: Info) -> date | None:
+        return self.row.current_period if await self.values_visible(info) else None
+
+    @strawberry.field(description="Achievement against target, 0..1; null if unknown/hidden.")
+    async def progress(self, info: Info) -> float | None:
+        return kpi_progress(self.row) if await self.values_visible(info) else None
+
+    @strawberry.field(description="Score of the KPI, 0..1 (for now equal to progress).")
+    async def score(self, info: Info) -> float | None:
+        return await self.progress(info)
+
+    @strawberry.field(description="Measurements of the last `days` days up to the newest one.")
+    async def recent_measurements(self, info: Info, days: int = 30) -> list[Measurement]:
+        if not await self.values_visible(info):
+            return []
+        days = max(1, min(days, 366))
+        rows = await info.context.loaders.recent_measurements.load((self.row.id, days))
+        return [Measurement.from_row(r) for r in rows]
+
+    @strawberry.field(description="The key results this KPI feeds (a KPI may feed several).")
+    async def feeds(self, info: Info) -> list[KpiLink]:
+        rows = await info.context.loaders.links_to.load(self.row.id)
+        return [KpiLink(weight=link.weight, row=link) for link in rows]
+
+    @strawberry.field(description="KPIs are leaves of the goal graph: always empty.")
+    def children(self) -> list[GoalNode]:
+        return []
