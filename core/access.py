@@ -59,4 +59,6 @@ def can_see_values(scope: TenantScope, owner: OwnerRef) -> bool:
 def require_edit(scope: TenantScope, owner: OwnerRef, what: str, field: str | None = None) -> None:
     """Raise FORBIDDEN unless the actor may edit goals owned by ``owner``."""
     if not can_edit_goal(scope, owner):
-        raise forbidden(f"your role ({scope.role.value}) may not change {what} of this owner", field)
+        raise forbidden(
+            f"your role ({scope.role.value}) may not change {what} of this owner", field
+        )

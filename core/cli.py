@@ -96,8 +96,8 @@ def token(
             person_id: int | None = None
             if person is not None:
                 query = Person.filter(tenant_id=row.id)
-                query = query.filter(id=int(person)) if person.isdigit() else query.filter(
-                    email=person
+                query = (
+                    query.filter(id=int(person)) if person.isdigit() else query.filter(email=person)
                 )
                 who = await query.first()
                 if who is None:
@@ -126,3 +126,7 @@ def main() -> None:
     except DomainError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -54,14 +54,18 @@ async def load_goal_graph(
     """
     paths: list[str] | None = None
     if root_ids is not None:
-        rows = await scope.query(Objective).filter(
-            id__in=set(root_ids), status=GoalStatus.ACTIVE
-        ).values("id", "path")
+        rows = (
+            await scope.query(Objective)
+            .filter(id__in=set(root_ids), status=GoalStatus.ACTIVE)
+            .values("id", "path")
+        )
         by_id = {r["id"]: r["path"] for r in rows}
         paths = [by_id[i] for i in dict.fromkeys(root_ids) if i in by_id]
         if not paths:
             return GoalGraph([], {}, {}, {}, {}, {})
-    objectives = await scope.query(Objective).filter(_objective_q("", paths, cycle_id)).order_by("id")
+    objectives = (
+        await scope.query(Objective).filter(_objective_q("", paths, cycle_id)).order_by("id")
+    )
     key_results = (
         await scope.query(KeyResult)
         .filter(_objective_q("objective__", paths, cycle_id), status=GoalStatus.ACTIVE)

@@ -46,9 +46,7 @@ async def resolve_owner(
             raise not_found("org unit", "ownerUnitId")
         return OwnerRef(unit.id, None, unit.path)
     assert owner_person_id is not None
-    person = (
-        await scope.query(Person).filter(id=owner_person_id).select_related("org_unit").first()
-    )
+    person = await scope.query(Person).filter(id=owner_person_id).select_related("org_unit").first()
     if person is None:
         raise not_found("person", "ownerPersonId")
     return OwnerRef(None, person.id, person.org_unit.path)

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     secret: str = Field(
         default=DEV_SECRET,
-        min_length=16,
+        min_length=32,
         description="HMAC key that signs access tokens (HS256).",
     )
     token_ttl_hours: int = Field(default=24 * 7, ge=1, description="Lifetime of minted tokens.")

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 from .mutations.root import Mutation
 from .queries import Query
@@ -18,13 +26,16 @@ def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Sc
     """A fresh schema; unexpected errors are masked unless ``mask_errors`` is off."""
     from .errors import should_mask
 
-    extensions: list[object] = [
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=64),
-        MaxTokensLimiter(max_token_count=20_000),
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=64),
+        lambda: MaxTokensLimiter(max_token_count=20_000),
     ]
     if mask_errors:
-        extensions.append(MaskErrors(should_mask_error=should_mask))
+        extensions.append(lambda: MaskErrors(should_mask_error=should_mask))
     return strawberry.Schema(
-        query=Query, mutation=Mutation, types=EXTRA_TYPES, extensions=extensions  # type: ignore[arg-type]
+        query=Query,
+        mutation=Mutation,
+        types=EXTRA_TYPES,
+        extensions=extensions,  # type: ignore[arg-type]
     )

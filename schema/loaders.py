@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from ..core.access import can_see_values
 from ..core.enums import GoalStatus
-from ..core.graph import load_goal_graph, load_key_results
+from ..core.graph import GoalGraph, load_goal_graph, load_key_results
 from ..core.models import (
     Cycle,
     KeyResult,
@@ -65,6 +65,25 @@ class Loaders:
         self.key_result_progress = DataLoader(self._key_result_progress)
         self.values_visible: DataLoader[OwnerKey, bool] = DataLoader(self._values_visible)
 
+    async def prime_graph(self, graph: GoalGraph) -> None:
+        """Load every owner and KPI visibility of a goal graph up front.
+
+        GraphQL resolves a tree level by level; without this, each level would
+        send its own owner query, so the count would grow with the tree's depth.
+        """
+        goals = [*graph.objectives.values(), *graph.key_results.values(), *graph.kpis.values()]
+        unit_ids = {g.owner_unit_id for g in goals if g.owner_unit_id is not None}
+        person_ids = {g.owner_person_id for g in goals if g.owner_person_id is not None}
+        units = await self.scope.many(OrgUnit, unit_ids)
+        people = await self.scope.many(Person, person_ids)
+        for unit in units.values():
+            self.org_unit.prime(unit.id, unit)
+        for person in people.values():
+            self.person.prime(person.id, person)
+        await self.values_visible.load_many(
+            list({(k.owner_unit_id, k.owner_person_id) for k in graph.kpis.values()})
+        )
+
     @property
     def tenant(self) -> Tenant:
         return self.scope.tenant
@@ -78,27 +97,35 @@ class Loaders:
         return loader
 
     async def _child_objectives(self, keys: list[int]) -> list[list[Objective]]:
-        rows = await self.scope.query(Objective).filter(
-            parent_id__in=keys, status=GoalStatus.ACTIVE
-        ).order_by("id")
+        rows = (
+            await self.scope.query(Objective)
+            .filter(parent_id__in=keys, status=GoalStatus.ACTIVE)
+            .order_by("id")
+        )
         return _grouped(rows, "parent_id", keys)
 
     async def _key_results_of(self, keys: list[int]) -> list[list[KeyResult]]:
-        rows = await self.scope.query(KeyResult).filter(
-            objective_id__in=keys, status=GoalStatus.ACTIVE
-        ).order_by("id")
+        rows = (
+            await self.scope.query(KeyResult)
+            .filter(objective_id__in=keys, status=GoalStatus.ACTIVE)
+            .order_by("id")
+        )
         return _grouped(rows, "objective_id", keys)
 
     async def _links_of(self, keys: list[int]) -> list[list[KpiLink]]:
-        rows = await self.scope.query(KpiLink).filter(
-            key_result_id__in=keys, kpi__status=GoalStatus.ACTIVE
-        ).order_by("id")
+        rows = (
+            await self.scope.query(KpiLink)
+            .filter(key_result_id__in=keys, kpi__status=GoalStatus.ACTIVE)
+            .order_by("id")
+        )
         return _grouped(rows, "key_result_id", keys)
 
     async def _links_to(self, keys: list[int]) -> list[list[KpiLink]]:
-        rows = await self.scope.query(KpiLink).filter(
-            kpi_id__in=keys, key_result__status=GoalStatus.ACTIVE
-        ).order_by("id")
+        rows = (
+            await self.scope.query(KpiLink)
+            .filter(kpi_id__in=keys, key_result__status=GoalStatus.ACTIVE)
+            .order_by("id")
+        )
         return _grouped(rows, "kpi_id", keys)
 
     async def _recent_measurements(self, keys: list[tuple[int, int]]) -> list[list[Measurement]]:
@@ -111,9 +138,11 @@ class Loaders:
                 starts[(kpi_id, days)] = kpi.current_period - timedelta(days=days - 1)
         if not starts:
             return [[] for _ in keys]
-        rows = await self.scope.query(Measurement).filter(
-            kpi_id__in={k for k, _ in starts}, period_start__gte=min(starts.values())
-        ).order_by("period_start")
+        rows = (
+            await self.scope.query(Measurement)
+            .filter(kpi_id__in={k for k, _ in starts}, period_start__gte=min(starts.values()))
+            .order_by("period_start")
+        )
         by_kpi = _grouped(rows, "kpi_id", [k for k, _ in keys])
         return [
             [m for m in group if key in starts and m.period_start >= starts[key]]
@@ -132,5 +161,3 @@ class Loaders:
     async def _values_visible(self, keys: list[OwnerKey]) -> list[bool]:
         refs = await owner_refs(self.scope, keys)
         return [k in refs and can_see_values(self.scope, refs[k]) for k in keys]
-
-

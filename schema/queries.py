@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 
 from ..core import models
@@ -27,7 +28,16 @@ def _status(status: GoalStatus | None) -> CoreGoalStatus:
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any object by its global id.")
+    @strawberry.field(description="Any object by its global id; null if not yours or absent.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error
+        try:
+            node_type = id.resolve_type(info)
+        except (KeyError, ValueError, GraphQLError):
+            return None
+        if not hasattr(node_type, "resolve_nodes"):
+            return None
+        return await id.resolve_node(info, required=False)
 
     @strawberry.field(description="The caller: tenant, person and role.")
     def viewer(self, info: Info) -> Viewer:
@@ -57,6 +67,7 @@ class Query:
         root = decode_optional(root_id, "Objective", "rootId")
         cycle = decode_optional(cycle_id, "Cycle", "cycleId")
         graph = await load_goal_graph(scope, [root] if root is not None else None, cycle)
+        await info.context.loaders.prime_graph(graph)
         view = TreeView(graph, compute_progress(graph), depth)
         return [Objective.from_row(graph.objectives[r], view) for r in graph.roots]
 

@@ -75,9 +75,7 @@ async def create_key_result(
     objective = await scope.get(Objective, objective_id, "objectiveId")
     if objective.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "objectiveId")
-    objective_owner = await resolve_owner(
-        scope, objective.owner_unit_id, objective.owner_person_id
-    )
+    objective_owner = await resolve_owner(scope, objective.owner_unit_id, objective.owner_person_id)
     require_edit(scope, objective_owner, "key results of this objective", "objectiveId")
     owner = objective_owner
     if owner_unit_id is not None or owner_person_id is not None:

@@ -171,15 +171,20 @@ async def link_kpi(
                 KpiLink, key_result_id=key_result.id, kpi_id=kpi.id, weight=weight
             )
             await audit.record(
-                scope, "kpi.linked", "kpi_link", link.id, None,
+                scope,
+                "kpi.linked",
+                "kpi_link",
+                link.id,
+                None,
                 {"key_result_id": key_result.id, "kpi_id": kpi.id, "weight": weight},
             )
         elif link.weight != weight:
             before = {"weight": link.weight}
             link.weight = weight
             await link.save(update_fields=["weight", "updated_at"])
-            await audit.record(scope, "kpi.link_weight", "kpi_link", link.id, before,
-                               {"weight": weight})
+            await audit.record(
+                scope, "kpi.link_weight", "kpi_link", link.id, before, {"weight": weight}
+            )
     return link
 
 
@@ -193,8 +198,12 @@ async def unlink_kpi(scope: TenantScope, *, key_result_id: int, kpi_id: int) -> 
         if link is None:
             raise not_found("KPI link", "kpiId")
         await audit.record(
-            scope, "kpi.unlinked", "kpi_link", link.id,
-            {"key_result_id": key_result.id, "kpi_id": kpi_id, "weight": link.weight}, None,
+            scope,
+            "kpi.unlinked",
+            "kpi_link",
+            link.id,
+            {"key_result_id": key_result.id, "kpi_id": kpi_id, "weight": link.weight},
+            None,
         )
         await link.delete()
     return key_result

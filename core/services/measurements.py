@@ -98,9 +98,7 @@ async def record_measurements(
             kpi_id__in={k for k, _ in latest}, period_start__in={p for _, p in latest}
         )
     by_key = {(m.kpi_id, m.period_start): m for m in stored}
-    return [
-        by_key[(e.kpi_id, period_start(e.period, kpis[e.kpi_id].frequency))] for e in entries
-    ]
+    return [by_key[(e.kpi_id, period_start(e.period, kpis[e.kpi_id].frequency))] for e in entries]
 
 
 async def _refresh_current(

@@ -28,9 +28,7 @@ def _check(values: dict[str, Any], creating: bool) -> None:
     checks.done()
 
 
-async def _parent_for(
-    scope: TenantScope, parent_id: int | None, cycle_id: int
-) -> Objective | None:
+async def _parent_for(scope: TenantScope, parent_id: int | None, cycle_id: int) -> Objective | None:
     if parent_id is None:
         return None
     parent = await scope.find(Objective, parent_id)
@@ -171,9 +169,7 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
         subtree = scope.query(Objective).filter(path__startswith=objective.path)
         ids = [row["id"] for row in await subtree.values("id")]
         await scope.query(Objective).filter(id__in=ids).update(status=GoalStatus.ARCHIVED)
-        await scope.query(KeyResult).filter(objective_id__in=ids).update(
-            status=GoalStatus.ARCHIVED
-        )
+        await scope.query(KeyResult).filter(objective_id__in=ids).update(status=GoalStatus.ARCHIVED)
         await audit.record(
             scope,
             "objective.archived",

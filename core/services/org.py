@@ -43,7 +43,10 @@ async def create_tenant(
         raise DomainError.single(ErrorCode.CONFLICT, f"tenant {slug!r} already exists", "slug")
     async with in_transaction():
         tenant = await Tenant.create(
-            slug=slug, name=name, name_en=name_en, industry=industry,
+            slug=slug,
+            name=name,
+            name_en=name_en,
+            industry=industry,
             lifecycle_stage=lifecycle_stage,
         )
         root = await OrgUnit.create(
@@ -70,8 +73,12 @@ async def create_org_unit(
         raise DomainError.single(ErrorCode.INVALID, "a tenant has one company unit", "kind")
     async with in_transaction():
         unit = await scope.create(
-            OrgUnit, name=name.strip(), name_en=name_en.strip(), kind=kind,
-            parent_id=parent.id, depth=parent.depth + 1,
+            OrgUnit,
+            name=name.strip(),
+            name_en=name_en.strip(),
+            kind=kind,
+            parent_id=parent.id,
+            depth=parent.depth + 1,
         )
         unit.path = f"{parent.path}{unit.id}/"
         await unit.save(update_fields=["path"])
@@ -96,7 +103,11 @@ async def create_person(
     if await scope.find(OrgUnit, org_unit_id) is None:
         raise not_found("org unit", "orgUnitId")
     return await scope.create(
-        Person, name=name.strip(), name_en=name_en.strip(), email=email, role=role,
+        Person,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        email=email,
+        role=role,
         org_unit_id=org_unit_id,
     )
 
@@ -120,6 +131,10 @@ async def create_cycle(
     if await scope.query(Cycle).filter(name=name.strip()).exists():
         raise DomainError.single(ErrorCode.CONFLICT, f"cycle {name!r} already exists", "name")
     return await scope.create(
-        Cycle, name=name.strip(), name_en=name_en.strip(), kind=kind,
-        starts_on=starts_on, ends_on=ends_on,
+        Cycle,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
     )

@@ -111,9 +111,7 @@ def _changes(data: UpdateKeyResultInput) -> dict[str, object]:
 @strawberry.type
 class KeyResultMutations:
     @strawberry.mutation(description="Add a key result to an objective.")
-    async def create_key_result(
-        self, info: Info, input: CreateKeyResultInput
-    ) -> KeyResultPayload:
+    async def create_key_result(self, info: Info, input: CreateKeyResultInput) -> KeyResultPayload:
         scope = info.context.scope
 
         async def run() -> KeyResult:
@@ -129,9 +127,7 @@ class KeyResultMutations:
                 current_value=input.current_value,
                 weight=input.weight,
                 owner_unit_id=decode_optional(input.owner_unit_id, "OrgUnit", "ownerUnitId"),
-                owner_person_id=decode_optional(
-                    input.owner_person_id, "Person", "ownerPersonId"
-                ),
+                owner_person_id=decode_optional(input.owner_person_id, "Person", "ownerPersonId"),
             )
             return KeyResult.from_row(row)
 
@@ -139,9 +135,7 @@ class KeyResultMutations:
         return KeyResultPayload(key_result=key_result, errors=errors)
 
     @strawberry.mutation(description="Change a key result; target and weight changes are audited.")
-    async def update_key_result(
-        self, info: Info, input: UpdateKeyResultInput
-    ) -> KeyResultPayload:
+    async def update_key_result(self, info: Info, input: UpdateKeyResultInput) -> KeyResultPayload:
         scope = info.context.scope
 
         async def run() -> KeyResult:

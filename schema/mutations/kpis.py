@@ -121,9 +121,7 @@ class KpiMutations:
                 frequency=enums.Frequency(input.frequency.value),
                 aggregation=enums.Aggregation(input.aggregation.value),
                 owner_unit_id=decode_optional(input.owner_unit_id, "OrgUnit", "ownerUnitId"),
-                owner_person_id=decode_optional(
-                    input.owner_person_id, "Person", "ownerPersonId"
-                ),
+                owner_person_id=decode_optional(input.owner_person_id, "Person", "ownerPersonId"),
             )
             return Kpi.from_row(row)
 

@@ -87,9 +87,7 @@ class ObjectiveMutations:
                 description=input.description,
                 cycle_id=decode(input.cycle_id, "Cycle", "cycleId"),
                 owner_unit_id=decode_optional(input.owner_unit_id, "OrgUnit", "ownerUnitId"),
-                owner_person_id=decode_optional(
-                    input.owner_person_id, "Person", "ownerPersonId"
-                ),
+                owner_person_id=decode_optional(input.owner_person_id, "Person", "ownerPersonId"),
                 parent_id=decode_optional(input.parent_id, "Objective", "parentId"),
                 alignment_weight=input.alignment_weight,
             )

@@ -77,10 +77,18 @@ class Objective(GoalNode):
     @classmethod
     def from_row(cls, row: models.Objective, tree: TreeView | None = None) -> Self:
         return cls(
-            id=row.id, kind=GoalKind.OBJECTIVE, title=row.title, title_en=row.title_en,
-            description=row.description, status=row.status,
-            alignment_weight=row.alignment_weight, level=row.depth, created_at=row.created_at,
-            updated_at=row.updated_at, row=row, tree=tree,
+            id=row.id,
+            kind=GoalKind.OBJECTIVE,
+            title=row.title,
+            title_en=row.title_en,
+            description=row.description,
+            status=row.status,
+            alignment_weight=row.alignment_weight,
+            level=row.depth,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+            tree=tree,
         )
 
     @classmethod
@@ -168,11 +176,21 @@ class KeyResult(GoalNode):
     @classmethod
     def from_row(cls, row: models.KeyResult, tree: TreeView | None = None) -> Self:
         return cls(
-            id=row.id, kind=GoalKind.KEY_RESULT, title=row.title, title_en=row.title_en,
-            status=row.status, unit=row.unit, direction=row.direction,
-            start_value=row.start_value, target_value=row.target_value,
-            current_value=row.current_value, weight=row.weight, created_at=row.created_at,
-            updated_at=row.updated_at, row=row, tree=tree,
+            id=row.id,
+            kind=GoalKind.KEY_RESULT,
+            title=row.title,
+            title_en=row.title_en,
+            status=row.status,
+            unit=row.unit,
+            direction=row.direction,
+            start_value=row.start_value,
+            target_value=row.target_value,
+            current_value=row.current_value,
+            weight=row.weight,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+            tree=tree,
         )
 
     @classmethod
@@ -219,8 +237,10 @@ class KeyResult(GoalNode):
             if view is None:
                 return []
             graph = self.tree.graph
-            return [Kpi.from_row(graph.kpis[link.kpi_id], view)
-                    for link in graph.links_of.get(self.row.id, [])]
+            return [
+                Kpi.from_row(graph.kpis[link.kpi_id], view)
+                for link in graph.links_of.get(self.row.id, [])
+            ]
         return [await link.kpi(info) for link in await self.kpi_links(info)]
 
 
@@ -256,8 +276,11 @@ class Measurement:
     @classmethod
     def from_row(cls, row: models.Measurement) -> Self:
         return cls(
-            period_start=row.period_start, value=row.value, source=row.source,
-            recorded_at=row.recorded_at, row=row,
+            period_start=row.period_start,
+            value=row.value,
+            source=row.source,
+            recorded_at=row.recorded_at,
+            row=row,
         )
 
 
@@ -284,11 +307,23 @@ class Kpi(GoalNode):
     @classmethod
     def from_row(cls, row: models.Kpi, tree: TreeView | None = None) -> Self:
         return cls(
-            id=row.id, kind=GoalKind.KPI, metric_code=row.metric_code, title=row.title,
-            title_en=row.title_en, status=row.status, unit=row.unit, direction=row.direction,
-            target=row.target, threshold=row.threshold, weight=row.weight,
-            frequency=row.frequency, aggregation=row.aggregation, created_at=row.created_at,
-            updated_at=row.updated_at, row=row, tree=tree,
+            id=row.id,
+            kind=GoalKind.KPI,
+            metric_code=row.metric_code,
+            title=row.title,
+            title_en=row.title_en,
+            status=row.status,
+            unit=row.unit,
+            direction=row.direction,
+            target=row.target,
+            threshold=row.threshold,
+            weight=row.weight,
+            frequency=row.frequency,
+            aggregation=row.aggregation,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+            tree=tree,
         )
 
     @classmethod
@@ -330,7 +365,11 @@ class Kpi(GoalNode):
         if not await self.values_visible(info):
             return []
         days = max(1, min(days, 366))
-        rows = await info.context.loaders.recent_measurements.load((self.row.id, days))
+        loader = info.context.loaders.recent_measurements
+        if self.tree is not None:
+            # One query for every KPI of the tree, whatever level each sits on.
+            await loader.load_many([(k, days) for k in self.tree.graph.kpis])
+        rows = await loader.load((self.row.id, days))
         return [Measurement.from_row(r) for r in rows]
 
     @strawberry.field(description="The key results this KPI feeds (a KPI may feed several).")

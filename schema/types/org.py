@@ -43,7 +43,10 @@ class Tenant:
     @classmethod
     def from_row(cls, row: models.Tenant) -> Self:
         return cls(
-            slug=row.slug, name=row.name, name_en=row.name_en, industry=row.industry,
+            slug=row.slug,
+            name=row.name,
+            name_en=row.name_en,
+            industry=row.industry,
             lifecycle_stage=row.lifecycle_stage,
         )
 
@@ -60,7 +63,11 @@ class OrgUnit(relay.Node):
     @classmethod
     def from_row(cls, row: models.OrgUnit) -> Self:
         return cls(
-            id=row.id, name=row.name, name_en=row.name_en, kind=row.kind, depth=row.depth,
+            id=row.id,
+            name=row.name,
+            name_en=row.name_en,
+            kind=row.kind,
+            depth=row.depth,
             row=row,
         )
 
@@ -90,7 +97,11 @@ class Person(relay.Node):
     @classmethod
     def from_row(cls, row: models.Person) -> Self:
         return cls(
-            id=row.id, name=row.name, name_en=row.name_en, email=row.email, role=row.role,
+            id=row.id,
+            name=row.name,
+            name_en=row.name_en,
+            email=row.email,
+            role=row.role,
             row=row,
         )
 
@@ -119,8 +130,12 @@ class Cycle(relay.Node):
     @classmethod
     def from_row(cls, row: models.Cycle) -> Self:
         return cls(
-            id=row.id, name=row.name, name_en=row.name_en, kind=row.kind,
-            starts_on=row.starts_on, ends_on=row.ends_on,
+            id=row.id,
+            name=row.name,
+            name_en=row.name_en,
+            kind=row.kind,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
         )
 
     @classmethod

@@ -1,0 +1,39 @@
+# goalgraph: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint install dev-install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+dev-install: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+## Install, migrate, seed the freshmart demo tenant and serve it with a ready token.
+demo: install
+	$(BIN)/goalgraph demo
+	@echo "Admin token (paste as 'Authorization: Bearer <token>'):"
+	@TOKEN=$$($(BIN)/goalgraph token --tenant freshmart --role admin --person admin@freshmart.example | tail -n 1); \
+	  echo "$$TOKEN"; \
+	  echo "GraphiQL, signed in: http://$(HOST):$(PORT)/graphql#token=$$TOKEN"
+	$(BIN)/goalgraph serve --host $(HOST) --port $(PORT)
+
+## Install with the dev tools and run the whole suite (SQLite, plus PostgreSQL when
+## GOALGRAPH_TEST_POSTGRES_URL is set).
+test: dev-install
+	$(BIN)/pytest
+
+lint: dev-install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache goalgraph.sqlite3*
