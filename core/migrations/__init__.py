@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Schema migrations of goalgraph, generated and applied by Tortoise's migration engine."""
