@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -37,11 +38,15 @@ class GoalGraph:
 
 def _objective_q(prefix: str, paths: list[str] | None, cycle_id: int | None) -> Q:
     """Objectives under ``paths`` (or all), seen through a relation ``prefix``."""
-    conditions = [Q(**{f"{prefix}status": GoalStatus.ACTIVE})]
+
+    def q(name: str, value: Any) -> Q:
+        return Q(**{prefix + name: value})
+
+    conditions = [q("status", GoalStatus.ACTIVE)]
     if cycle_id is not None:
-        conditions.append(Q(**{f"{prefix}cycle_id": cycle_id}))
+        conditions.append(q("cycle_id", cycle_id))
     if paths is not None:
-        conditions.append(reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths)))
+        conditions.append(reduce(or_, (q("path__startswith", p) for p in paths)))
     return reduce(lambda a, b: a & b, conditions)
 
 

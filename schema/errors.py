@@ -10,10 +10,9 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
-from ..core.errors import DomainError
-from ..core.errors import ErrorCode as CoreErrorCode
+from ..core.errors import DomainError, ErrorCode
 
-ErrorCode = strawberry.enum(CoreErrorCode, name="ErrorCode", description="Why input was refused.")
+strawberry.enum(ErrorCode, description="Why a request or its input was refused.")
 
 
 @strawberry.type(description="One problem with a mutation's input; nothing was changed.")
@@ -30,7 +29,7 @@ def user_errors(error: DomainError) -> list[UserError]:
 class ApiError(GraphQLError):
     """A request-level failure with a stable code, shown to clients unmasked."""
 
-    def __init__(self, code: CoreErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message, extensions={"code": code.value})
 
 

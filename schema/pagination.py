@@ -20,7 +20,7 @@ from ..core.errors import DomainError, ErrorCode
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 
-N = TypeVar("N")
+N = TypeVar("N", bound=relay.Node)
 
 
 @strawberry.type(description="A page of a list, Relay style.")

@@ -9,7 +9,6 @@ from graphql import GraphQLError
 from strawberry import relay
 
 from ..core import models
-from ..core.enums import GoalStatus as CoreGoalStatus
 from ..core.errors import DomainError, ErrorCode
 from ..core.graph import load_goal_graph
 from ..core.progress import compute_progress
@@ -22,8 +21,8 @@ from .types.goals import GoalNode, KeyResult, Kpi, Measurement, Objective
 from .types.org import Cycle, OrgUnit, Person, Tenant, Viewer
 
 
-def _status(status: GoalStatus | None) -> CoreGoalStatus:
-    return CoreGoalStatus(status.value) if status is not None else CoreGoalStatus.ACTIVE
+def _status(status: GoalStatus | None) -> GoalStatus:
+    return status if status is not None else GoalStatus.ACTIVE
 
 
 @strawberry.type

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 
 from .base import TenantOwned
@@ -72,8 +74,8 @@ class AuditEvent(TenantOwned):
     action = fields.CharField(max_length=64)
     entity_type = fields.CharField(max_length=32)
     entity_id = fields.IntField()
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: Any = fields.JSONField(null=True)
+    after: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "audit_event"

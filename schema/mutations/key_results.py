@@ -96,8 +96,6 @@ def _changes(data: UpdateKeyResultInput) -> dict[str, object]:
     for key, value in changes.items():
         if value is None:
             raise DomainError.single(ErrorCode.REQUIRED, f"{key} cannot be null", key)
-    if "direction" in changes:
-        changes["direction"] = enums.Direction(changes["direction"].value)  # type: ignore[union-attr]
     if data.owner_unit_id is not strawberry.UNSET or data.owner_person_id is not strawberry.UNSET:
         changes["owner_unit_id"] = decode_optional(
             data.owner_unit_id or None, "OrgUnit", "ownerUnitId"
@@ -121,7 +119,7 @@ class KeyResultMutations:
                 title=input.title,
                 title_en=input.title_en,
                 unit=input.unit,
-                direction=enums.Direction(input.direction.value),
+                direction=input.direction,
                 start_value=input.start_value,
                 target_value=input.target_value,
                 current_value=input.current_value,

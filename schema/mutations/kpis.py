@@ -77,11 +77,6 @@ _FIELDS = {
     "frequency": "frequency",
     "aggregation": "aggregation",
 }
-_ENUMS = {
-    "direction": enums.Direction,
-    "frequency": enums.Frequency,
-    "aggregation": enums.Aggregation,
-}
 
 
 def _changes(data: UpdateKpiInput) -> dict[str, object]:
@@ -89,8 +84,6 @@ def _changes(data: UpdateKpiInput) -> dict[str, object]:
     for key, value in changes.items():
         if value is None:
             raise DomainError.single(ErrorCode.REQUIRED, f"{key} cannot be null", key)
-        if key in _ENUMS:
-            changes[key] = _ENUMS[key](value.value)
     if data.owner_unit_id is not strawberry.UNSET or data.owner_person_id is not strawberry.UNSET:
         changes["owner_unit_id"] = decode_optional(
             data.owner_unit_id or None, "OrgUnit", "ownerUnitId"
@@ -114,12 +107,12 @@ class KpiMutations:
                 title=input.title,
                 title_en=input.title_en,
                 unit=input.unit,
-                direction=enums.Direction(input.direction.value),
+                direction=input.direction,
                 target=input.target,
                 threshold=input.threshold,
                 weight=input.weight,
-                frequency=enums.Frequency(input.frequency.value),
-                aggregation=enums.Aggregation(input.aggregation.value),
+                frequency=input.frequency,
+                aggregation=input.aggregation,
                 owner_unit_id=decode_optional(input.owner_unit_id, "OrgUnit", "ownerUnitId"),
                 owner_person_id=decode_optional(input.owner_person_id, "Person", "ownerPersonId"),
             )

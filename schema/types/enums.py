@@ -1,4 +1,8 @@
-"""The domain's vocabularies as GraphQL enums (values match the core enums)."""
+"""The domain's vocabularies as GraphQL enums.
+
+The core enums themselves are registered with strawberry, so resolvers and services
+share one type and no value is ever converted between two enum classes.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,23 @@ from enum import Enum
 
 import strawberry
 
-from ...core import enums
+from ...core.enums import (
+    Aggregation,
+    CycleKind,
+    Direction,
+    Frequency,
+    GoalStatus,
+    OrgUnitKind,
+    Role,
+)
 
-Role = strawberry.enum(enums.Role, description="What a person may do in their tenant.")
-OrgUnitKind = strawberry.enum(enums.OrgUnitKind, description="Level of the org tree.")
-CycleKind = strawberry.enum(enums.CycleKind, description="Length of a cycle.")
-Direction = strawberry.enum(enums.Direction, description="Whether higher or lower is better.")
-Frequency = strawberry.enum(enums.Frequency, description="How often a KPI is measured.")
-Aggregation = strawberry.enum(enums.Aggregation, description="How measurements combine.")
-GoalStatus = strawberry.enum(enums.GoalStatus, description="Active or archived.")
+strawberry.enum(Role, description="What a person may do in their tenant.")
+strawberry.enum(OrgUnitKind, description="Level of the org tree.")
+strawberry.enum(CycleKind, description="Length of a cycle.")
+strawberry.enum(Direction, description="Whether higher or lower is better.")
+strawberry.enum(Frequency, description="How often a KPI is measured.")
+strawberry.enum(Aggregation, description="How a KPI's measurements combine over a cycle.")
+strawberry.enum(GoalStatus, description="Active, or archived (kept, but out of trees).")
 
 
 @strawberry.enum(description="What a node of the goal graph is.")
@@ -22,3 +34,15 @@ class GoalKind(Enum):
     OBJECTIVE = "objective"
     KEY_RESULT = "key_result"
     KPI = "kpi"
+
+
+__all__ = [
+    "Aggregation",
+    "CycleKind",
+    "Direction",
+    "Frequency",
+    "GoalKind",
+    "GoalStatus",
+    "OrgUnitKind",
+    "Role",
+]

@@ -266,7 +266,8 @@ class KpiLink:
 
 
 @strawberry.type(description="One value of a KPI for one period.")
-class Measurement:
+class Measurement(relay.Node):
+    id: relay.NodeID[int]
     period_start: date
     value: float
     source: str
@@ -276,12 +277,33 @@ class Measurement:
     @classmethod
     def from_row(cls, row: models.Measurement) -> Self:
         return cls(
+            id=row.id,
             period_start=row.period_start,
             value=row.value,
             source=row.source,
             recorded_at=row.recorded_at,
             row=row,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """Measurements by id; null where the caller may not see the KPI's values."""
+        loaders = info.context.loaders
+        wanted = [int(i) if i.isdigit() else None for i in node_ids]
+        rows = await info.context.scope.many(models.Measurement, [i for i in wanted if i])
+        kpis = {
+            k.id: k
+            for k in await loaders.kpi.load_many(list({r.kpi_id for r in rows.values()}))
+            if k is not None
+        }
+        keys = [(k.owner_unit_id, k.owner_person_id) for k in kpis.values()]
+        visible = dict(zip(kpis, await loaders.values_visible.load_many(keys), strict=True))
+        return [
+            cls.from_row(rows[i]) if i in rows and visible.get(rows[i].kpi_id) else None
+            for i in wanted
+        ]
 
 
 @strawberry.type(description="A key performance indicator (关键绩效指标).")
