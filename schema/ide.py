@@ -14,7 +14,8 @@ from pathlib import Path
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-STATIC_DIR = Path(__file__).parent / "static" / "graphiql"
+# resolve(): an editable install may link this module from elsewhere; serve the real files.
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
 STATIC_URL = "/static/graphiql"
 
 
