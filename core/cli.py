@@ -19,7 +19,7 @@ from .db import connected, migrate
 from .enums import Role
 from .errors import DomainError
 from .identity import Identity, mint_token
-from .settings import get_settings
+from .settings import DEV_SECRET, get_settings
 
 app = typer.Typer(help="goalgraph: OKR and KPI as one goal graph.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -40,6 +40,11 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    if settings.secret == DEV_SECRET:
+        err.print(
+            "[yellow]tokens are signed with the development secret: "
+            "set GOALGRAPH_SECRET before serving real data[/]"
+        )
     err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {settings.database_url})")
     uvicorn.run("goalgraph.core.app:create_app", factory=True, host=host, port=port, reload=reload)
 
