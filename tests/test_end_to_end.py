@@ -147,6 +147,8 @@ def test_graphiql_renders_in_a_real_browser_without_cdn(server: tuple[str, str])
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # no network but this machine: any other host fails to resolve
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=10000",
                 "--dump-dom",
