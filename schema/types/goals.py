@@ -166,7 +166,9 @@ class KeyResult(GoalNode):
     direction: Direction
     start_value: float
     target_value: float
-    current_value: float
+    current_value: float | None = strawberry.field(
+        description="Latest value (nullable only to share a type with Kpi.currentValue)."
+    )
     weight: float
     created_at: datetime
     updated_at: datetime
