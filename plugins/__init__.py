@@ -1,5 +1,44 @@
 """Industry packs for goalgraph (retail, manufacturing, internet and third-party ones).
 
-Packs contribute KPI and OKR templates, data adapters, scoring policies and lifecycle
-stages through pluggy hooks; pack authors import their public names from here.
+Pack authors import everything they need from here::
+
+    from goalgraph.plugins import hookimpl, KpiTemplate, OkrTemplate, Label, PackInfo
+
+and register their module under the ``goalgraph.packs`` entry-point group. See
+docs/packs.md for the hooks and a worked example.
 """
+
+from ..adapters.contract import DataAdapter, Reading
+from ..adapters.http_json import HttpJsonAdapter
+from ..core.policy import ScoringPolicy
+from .hookspecs import hookimpl, hookspec
+from .manager import ENTRY_POINT_GROUP, LoadedPack, PackError, PackManager
+from .types import (
+    KeyResultTemplate,
+    KpiTemplate,
+    Label,
+    LifecycleStageSpec,
+    OkrTemplate,
+    PackInfo,
+    TrainingRecommendation,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DataAdapter",
+    "HttpJsonAdapter",
+    "KeyResultTemplate",
+    "KpiTemplate",
+    "Label",
+    "LifecycleStageSpec",
+    "LoadedPack",
+    "OkrTemplate",
+    "PackError",
+    "PackInfo",
+    "PackManager",
+    "Reading",
+    "ScoringPolicy",
+    "TrainingRecommendation",
+    "hookimpl",
+    "hookspec",
+]
