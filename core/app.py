@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from ..plugins.manager import PackManager
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
@@ -28,17 +29,18 @@ from .settings import Settings, get_settings
 class GoalGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with our context and a self-hosted GraphiQL."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, packs: PackManager) -> None:
         super().__init__(
             build_schema(settings.max_query_depth, mask_errors=not settings.debug),
             graphql_ide="graphiql",
         )
         self.settings = settings
+        self.packs = packs
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        return await build_context(request, response, self.settings)
+        return await build_context(request, response, self.settings, self.packs)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())
@@ -55,10 +57,14 @@ async def home(_: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """A new app; Tortoise opens and closes with the app's lifespan."""
+def create_app(settings: Settings | None = None, packs: PackManager | None = None) -> Starlette:
+    """A new app; Tortoise opens and closes with the app's lifespan.
+
+    Packs are discovered once, here: a broken pack is reported and left out, and the
+    app serves every other one.
+    """
     settings = settings or get_settings()
-    graphql = GoalGraphQL(settings)
+    graphql = GoalGraphQL(settings, packs or PackManager.discover())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

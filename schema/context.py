@@ -17,6 +17,8 @@ from ..core.errors import AuthError, ErrorCode
 from ..core.identity import bearer_token, read_token
 from ..core.settings import Settings
 from ..core.tenancy import TenantScope, open_scope
+from ..plugins.manager import PackManager
+from ..plugins.view import TenantPacks, tenant_packs
 from .errors import ApiError
 from .loaders import Loaders
 
@@ -28,9 +30,11 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     settings: Settings
+    packs: PackManager
     auth_error: str | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    _tenant_packs: TenantPacks | None = field(default=None, repr=False)
 
     @property
     def scope(self) -> TenantScope:
@@ -46,15 +50,24 @@ class Context:
             self._loaders = Loaders(self.scope)
         return self._loaders
 
+    async def tenant_packs(self) -> TenantPacks:
+        """The caller's tenant's view of the packs (loaded once per request)."""
+        if self._tenant_packs is None:
+            self._tenant_packs = await tenant_packs(self.scope, self.packs)
+        return self._tenant_packs
+
 
 Info = StrawberryInfo[Context, None]
 
 
 async def build_context(
-    request: Request | WebSocket, response: Response | WebSocket | None, settings: Settings
+    request: Request | WebSocket,
+    response: Response | WebSocket | None,
+    settings: Settings,
+    packs: PackManager,
 ) -> Context:
     """Verify the bearer token (if any) and open the caller's tenant scope."""
-    context = Context(request=request, response=response, settings=settings)
+    context = Context(request=request, response=response, settings=settings, packs=packs)
     try:
         token = bearer_token(request.headers.get("authorization"))
         context._scope = await open_scope(read_token(token, settings.secret))

@@ -14,6 +14,7 @@ from ..core.graph import load_goal_graph
 from ..core.progress import compute_progress
 from .context import Info
 from .ids import decode, decode_optional
+from .pack_queries import PackQueries
 from .pagination import Connection, paginate
 from .tree import TreeView
 from .types.enums import GoalStatus
@@ -26,7 +27,7 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 
 @strawberry.type
-class Query:
+class Query(PackQueries):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error

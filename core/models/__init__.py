@@ -5,6 +5,7 @@ from .base import TenantOwned
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
 from .org import OrgUnit, Person
+from .packs import PackEnablement
 from .tenant import Tenant
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Measurement",
     "Objective",
     "OrgUnit",
+    "PackEnablement",
     "Person",
     "Tenant",
     "TenantOwned",

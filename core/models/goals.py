@@ -30,6 +30,8 @@ class Owned(TenantOwned):
     )
     owner_person_id: int | None
     status = fields.CharEnumField(GoalStatus, max_length=16, default=GoalStatus.ACTIVE)
+    #: ``pack:template`` this goal was created from, if any (kept when the pack is disabled).
+    origin = fields.CharField(max_length=140, default="")
 
     class Meta:
         abstract = True

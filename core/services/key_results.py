@@ -59,6 +59,7 @@ async def create_key_result(
     weight: float = 1.0,
     owner_unit_id: int | None = None,
     owner_person_id: int | None = None,
+    origin: str = "",
 ) -> KeyResult:
     """A key result under an objective; owned by the objective's owner unless given."""
     values = {
@@ -95,6 +96,7 @@ async def create_key_result(
             weight=weight,
             owner_unit_id=owner.unit_id,
             owner_person_id=owner.person_id,
+            origin=origin,
         )
         await audit.record(
             scope,

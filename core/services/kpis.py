@@ -51,6 +51,7 @@ async def create_kpi(
     aggregation: Aggregation = Aggregation.AVERAGE,
     owner_unit_id: int | None = None,
     owner_person_id: int | None = None,
+    origin: str = "",
 ) -> Kpi:
     """A KPI for an org unit or a person."""
     values = {
@@ -83,6 +84,7 @@ async def create_kpi(
             aggregation=aggregation,
             owner_unit_id=owner.unit_id,
             owner_person_id=owner.person_id,
+            origin=origin,
         )
         await audit.record(
             scope, "kpi.created", "kpi", kpi.id, after={k: getattr(kpi, k) for k in AUDITED}

@@ -58,6 +58,7 @@ async def create_objective(
     title_en: str = "",
     description: str = "",
     alignment_weight: float = 1.0,
+    origin: str = "",
 ) -> Objective:
     """A new objective, aligned under ``parent_id`` when given."""
     _check(
@@ -86,6 +87,7 @@ async def create_objective(
             parent_id=parent.id if parent else None,
             alignment_weight=alignment_weight,
             depth=parent.depth + 1 if parent else 0,
+            origin=origin,
         )
         objective.path = f"{parent.path if parent else '/'}{objective.id}/"
         await objective.save(update_fields=["path"])

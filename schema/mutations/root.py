@@ -8,8 +8,11 @@ from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
+from .packs import PackMutations
 
 
 @strawberry.type
-class Mutation(ObjectiveMutations, KeyResultMutations, KpiMutations, MeasurementMutations):
+class Mutation(
+    ObjectiveMutations, KeyResultMutations, KpiMutations, MeasurementMutations, PackMutations
+):
     """All mutations; each returns a payload with typed ``errors``."""

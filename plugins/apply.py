@@ -1,0 +1,158 @@
+"""Creating goals from pack templates.
+
+A KPI template becomes a KPI for one owner. An OKR template cascades: one objective
+with its key results, and for every key result bound to a KPI template, one KPI per
+chosen org unit feeding it (HQ "优化客户体验" → each store's "customer wait time ≤ 3
+min"). Everything of one application is written in one transaction, and a unit that
+already has an active KPI from the same template is linked rather than given a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tortoise.transactions import in_transaction
+
+from ..core.enums import GoalStatus
+from ..core.errors import DomainError, ErrorCode, not_found
+from ..core.models import Kpi, Objective, OrgUnit, Person
+from ..core.services import key_results, kpis, objectives
+from ..core.tenancy import TenantScope
+from .types import KpiTemplate
+from .view import TenantPacks
+
+
+def origin_of(pack: str, code: str) -> str:
+    return f"{pack}:{code}"
+
+
+async def _check_level(
+    scope: TenantScope, template: KpiTemplate, unit_id: int | None, person_id: int | None
+) -> None:
+    if person_id is not None:
+        if await scope.find(Person, person_id) is None:
+            raise not_found("person", "ownerPersonId")
+        if template.level != "person":
+            raise DomainError.single(
+                ErrorCode.INVALID,
+                f"KPI template {template.code!r} is for a {template.level}, not a person",
+                "ownerPersonId",
+            )
+        return
+    unit = await scope.find(OrgUnit, unit_id) if unit_id is not None else None
+    if unit is None:
+        raise not_found("org unit", "ownerUnitId")
+    if template.level != unit.kind.value:
+        raise DomainError.single(
+            ErrorCode.INVALID,
+            f"KPI template {template.code!r} is for a {template.level}, not a {unit.kind.value}",
+            "ownerUnitId",
+        )
+
+
+async def create_kpi_from_template(
+    scope: TenantScope,
+    packs: TenantPacks,
+    *,
+    pack: str,
+    code: str,
+    owner_unit_id: int | None = None,
+    owner_person_id: int | None = None,
+    target: float | None = None,
+    threshold: float | None = None,
+    weight: float | None = None,
+) -> Kpi:
+    """A KPI from a template enabled for the tenant's current stage."""
+    template = packs.kpi_template(pack, code)
+    if template is None:
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND,
+            f"KPI template {pack}:{code} is not available to this tenant in its current stage",
+            "code",
+        )
+    await _check_level(scope, template, owner_unit_id, owner_person_id)
+    return await kpis.create_kpi(
+        scope,
+        metric_code=template.metric or template.code,
+        title=template.name.zh,
+        title_en=template.name.en,
+        unit=template.unit,
+        direction=template.direction,
+        target=template.default_target if target is None else target,
+        threshold=template.default_threshold if threshold is None else threshold,
+        weight=template.suggested_weight if weight is None else weight,
+        frequency=template.frequency,
+        aggregation=template.aggregation,
+        owner_unit_id=owner_unit_id,
+        owner_person_id=owner_person_id,
+        origin=origin_of(pack, code),
+    )
+
+
+async def apply_okr_template(
+    scope: TenantScope,
+    packs: TenantPacks,
+    *,
+    pack: str,
+    code: str,
+    cycle_id: int,
+    owner_unit_id: int,
+    unit_ids: Sequence[int] = (),
+    parent_id: int | None = None,
+) -> Objective:
+    """Cascade an OKR template for ``owner_unit_id`` into KPIs of ``unit_ids``."""
+    template = packs.okr_template(pack, code)
+    if template is None:
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND,
+            f"OKR template {pack}:{code} is not available to this tenant in its current stage",
+            "code",
+        )
+    units = await scope.many(OrgUnit, unit_ids)
+    missing = [u for u in unit_ids if u not in units]
+    if missing:
+        raise not_found("org unit", "unitIds")
+    async with in_transaction():
+        objective = await objectives.create_objective(
+            scope,
+            title=template.objective.zh,
+            title_en=template.objective.en,
+            description=template.description.zh if template.description else "",
+            cycle_id=cycle_id,
+            owner_unit_id=owner_unit_id,
+            parent_id=parent_id,
+            origin=origin_of(pack, code),
+        )
+        for kr_template in template.key_results:
+            key_result = await key_results.create_key_result(
+                scope,
+                objective_id=objective.id,
+                title=kr_template.title.zh,
+                title_en=kr_template.title.en,
+                unit=kr_template.unit,
+                direction=kr_template.direction,
+                start_value=kr_template.start_value,
+                target_value=kr_template.target_value,
+                weight=kr_template.weight,
+                origin=origin_of(pack, code),
+            )
+            if kr_template.kpi is None:
+                continue
+            for unit_id in dict.fromkeys(unit_ids):
+                kpi = await _kpi_for(scope, packs, pack, kr_template.kpi, unit_id)
+                await kpis.link_kpi(scope, key_result_id=key_result.id, kpi_id=kpi.id)
+    return objective
+
+
+async def _kpi_for(
+    scope: TenantScope, packs: TenantPacks, pack: str, code: str, unit_id: int
+) -> Kpi:
+    """The unit's active KPI from this template, created if it has none."""
+    existing = (
+        await scope.query(Kpi)
+        .filter(owner_unit_id=unit_id, origin=origin_of(pack, code), status=GoalStatus.ACTIVE)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return await create_kpi_from_template(scope, packs, pack=pack, code=code, owner_unit_id=unit_id)

@@ -1,0 +1,109 @@
+"""A tenant's view of the packs: only those enabled for its current lifecycle stage.
+
+Content is filtered from what the manager loaded; behaviour hooks are called through
+pluggy's ``subset_hook_caller`` so they never reach a pack the tenant did not enable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.models import PackEnablement
+from ..core.policy import ScoringPolicy
+from ..core.stages import BUILT_IN_STAGES
+from ..core.tenancy import TenantScope
+from .manager import LoadedPack, PackManager
+from .types import KpiTemplate, Label, LifecycleStageSpec, OkrTemplate, TrainingRecommendation
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """A lifecycle stage as tenants see it, with the pack that defines it (None: built-in)."""
+
+    spec: LifecycleStageSpec
+    pack: str | None
+
+
+def built_in_stage_specs() -> list[LifecycleStageSpec]:
+    return [
+        LifecycleStageSpec(
+            name=p.name, label=Label(zh=p.label_zh, en=p.label_en), okr_share=p.okr_share
+        )
+        for p in BUILT_IN_STAGES.values()
+    ]
+
+
+@dataclass
+class TenantPacks:
+    """The packs one tenant may use right now."""
+
+    manager: PackManager
+    stage: str
+    enablements: dict[str, list[str]]
+
+    @property
+    def active(self) -> list[LoadedPack]:
+        """Loaded packs enabled for the tenant's current stage."""
+        return [
+            pack
+            for name, stages in sorted(self.enablements.items())
+            if self.stage in stages and (pack := self.manager.get(name)) is not None
+        ]
+
+    def active_names(self) -> list[str]:
+        return [p.name for p in self.active]
+
+    def kpi_templates(
+        self, pack: str | None = None, stage: str | None = None, level: str | None = None
+    ) -> list[tuple[LoadedPack, KpiTemplate]]:
+        return [
+            (p, t)
+            for p in self.active
+            if pack in (None, p.name)
+            for t in p.kpi_templates.values()
+            if (stage is None or not t.stages or stage in t.stages) and level in (None, t.level)
+        ]
+
+    def okr_templates(
+        self, pack: str | None = None, stage: str | None = None, level: str | None = None
+    ) -> list[tuple[LoadedPack, OkrTemplate]]:
+        return [
+            (p, t)
+            for p in self.active
+            if pack in (None, p.name)
+            for t in p.okr_templates.values()
+            if (stage is None or not t.stages or stage in t.stages) and level in (None, t.level)
+        ]
+
+    def kpi_template(self, pack: str, code: str) -> KpiTemplate | None:
+        return next((t for p, t in self.kpi_templates(pack) if t.code == code), None)
+
+    def okr_template(self, pack: str, code: str) -> OkrTemplate | None:
+        return next((t for p, t in self.okr_templates(pack) if t.code == code), None)
+
+    def lifecycle_stages(self) -> list[StageView]:
+        """Built-in stages, then those of every installed pack (a tenant may move to any)."""
+        views = [StageView(s, None) for s in built_in_stage_specs()]
+        for pack in self.manager.loaded():
+            views += [StageView(s, pack.name) for s in pack.stages.values()]
+        return views
+
+    def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
+        caller = self.manager.subset_caller(
+            "goalgraph_training_recommendations", self.active_names()
+        )
+        return [r for batch in caller(kpi_code=kpi_code, misses=misses) for r in batch or []]
+
+    def scoring_policy(self, name: str) -> ScoringPolicy | None:
+        found: ScoringPolicy | None = self.manager.subset_caller(
+            "goalgraph_scoring_policy", self.active_names()
+        )(name=name)
+        return found
+
+
+async def tenant_packs(scope: TenantScope, manager: PackManager) -> TenantPacks:
+    """The caller's tenant's view (one query)."""
+    rows = await scope.query(PackEnablement).all()
+    return TenantPacks(
+        manager, scope.tenant.lifecycle_stage, {row.pack: list(row.stages) for row in rows}
+    )
