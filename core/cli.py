@@ -60,7 +60,7 @@ def migrate_command() -> None:
 @app.command()
 def demo() -> None:
     """Create the freshmart demo tenant (idempotent: a second run changes nothing)."""
-    from .demo import seed_demo
+    from ..plugins.retail.demo import seed_demo
 
     url = get_settings().database_url
 

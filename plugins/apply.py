@@ -73,7 +73,7 @@ async def create_kpi_from_template(
     await _check_level(scope, template, owner_unit_id, owner_person_id)
     return await kpis.create_kpi(
         scope,
-        metric_code=template.metric or template.code,
+        metric_code=template.code,
         title=template.name.zh,
         title_en=template.name.en,
         unit=template.unit,

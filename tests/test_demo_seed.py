@@ -7,8 +7,16 @@ from statistics import mean
 
 import httpx
 
-from goalgraph.core.demo import seed_demo
-from goalgraph.core.models import KeyResult, Kpi, KpiLink, Measurement, Objective, OrgUnit
+from goalgraph.core.models import (
+    KeyResult,
+    Kpi,
+    KpiLink,
+    Measurement,
+    Objective,
+    OrgUnit,
+    PackEnablement,
+)
+from goalgraph.plugins.retail.demo import seed_demo
 
 TODAY = date(2026, 11, 28)
 
@@ -62,3 +70,14 @@ async def test_demo_is_seeded_once(client: httpx.AsyncClient) -> None:
     assert again.admin_person_id == first.admin_person_id
     assert await Measurement.all().count() == measurements
     assert first.counts["measurements"] == measurements > 4000
+
+
+async def test_demo_runs_on_the_retail_pack(client: httpx.AsyncClient) -> None:
+    summary = await seed_demo(TODAY)
+    enablement = await PackEnablement.get(tenant_id=summary.tenant_id)
+    assert enablement.pack == "retail"
+    assert "growth" in enablement.stages
+    origins = await Kpi.filter(tenant_id=summary.tenant_id).values_list("origin", flat=True)
+    assert len(origins) == 56
+    assert all(o.startswith("retail:") for o in origins)
+    assert "retail:associate_daily_sales" in origins

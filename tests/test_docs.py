@@ -11,9 +11,9 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from goalgraph.core.demo import seed_demo
 from goalgraph.core.enums import Role
 from goalgraph.core.models import Cycle, KeyResult, Kpi, Objective, OrgUnit, Person, Tenant
+from goalgraph.plugins.retail.demo import seed_demo
 from goalgraph.schema import build_schema
 
 from .factories import gid, gql, token

@@ -124,7 +124,7 @@ async def test_kpi_from_template_checks_the_org_level(client: httpx.AsyncClient)
     }
     kpi = await Kpi.get()
     assert kpi.origin == "retail:customer_wait_time"
-    assert kpi.metric_code == "queue.wait_minutes"
+    assert kpi.metric_code == "customer_wait_time"
     wrong = await gql(
         client,
         FROM_TEMPLATE,

@@ -1,4 +1,5 @@
-"""The freshmart demo tenant: a supermarket chain from the source article.
+"""The freshmart demo tenant: a supermarket chain from the source article, run on
+the retail pack (enabled for its growth stage; every KPI comes from a retail template).
 
 HQ's objective 年度营收增长20% (annual revenue +20%) cascades into one objective per
 region; each region objective has one key result per store, fed by that store's KPIs
@@ -18,13 +19,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .enums import Aggregation, CycleKind, Direction, Frequency, OrgUnitKind, Role
-from .identity import Identity
-from .models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
-from .periods import period_start
-from .services import key_results, kpis, objectives, org
-from .services.measurements import MAX_BATCH, MeasurementInput, record_measurements
-from .tenancy import Actor, TenantScope
+from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
+from ...core.identity import Identity
+from ...core.models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
+from ...core.periods import period_start
+from ...core.services import key_results, kpis, objectives, org
+from ...core.services.measurements import MAX_BATCH, MeasurementInput, record_measurements
+from ...core.tenancy import Actor, TenantScope
+from ..apply import create_kpi_from_template
+from ..enablement import enable_pack
+from ..manager import PackManager
+from ..view import TenantPacks, tenant_packs
 
 SLUG = "freshmart"
 DAYS = 90
@@ -155,7 +160,7 @@ async def _counts(tenant_id: int) -> dict[str, int]:
     }
 
 
-async def seed_demo(today: date | None = None) -> DemoSummary:
+async def seed_demo(today: date | None = None, packs: PackManager | None = None) -> DemoSummary:
     """Create the freshmart tenant unless it exists; Tortoise must be initialised."""
     existing = await Tenant.get_or_none(slug=SLUG)
     if existing is not None:
@@ -183,6 +188,9 @@ async def seed_demo(today: date | None = None) -> DemoSummary:
     scope = TenantScope(
         tenant, Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id), Actor(admin, company.path)
     )
+    manager = packs or PackManager.discover()
+    await enable_pack(scope, manager, "retail", ["growth", "new_product_launch"])
+    retail = await tenant_packs(scope, manager)
     await org.create_person(
         scope,
         name="陈静",
@@ -298,7 +306,7 @@ async def seed_demo(today: date | None = None) -> DemoSummary:
                 email=f"{key}.manager@freshmart.example",
                 org_unit_id=store.id,
             )
-            kpi_set = await _store_kpis(scope, store.id, sales_target)
+            kpi_set = await _store_kpis(scope, retail, store.id, sales_target)
             store_kpis[key] = kpi_set
             millions = f"{sales_target / 1_000_000:g}"
             sales_kr = await key_results.create_key_result(
@@ -328,16 +336,11 @@ async def seed_demo(today: date | None = None) -> DemoSummary:
                     email=f"{key}.staff{n}@freshmart.example",
                     org_unit_id=store.id,
                 )
-                own = await kpis.create_kpi(
+                own = await create_kpi_from_template(
                     scope,
-                    metric_code="personal_daily_sales",
-                    title="个人日均销售额",
-                    title_en="Personal daily sales",
-                    unit="CNY",
-                    target=8000,
-                    threshold=6500,
-                    frequency=Frequency.DAILY,
-                    aggregation=Aggregation.SUM,
+                    retail,
+                    pack="retail",
+                    code="associate_daily_sales",
                     owner_person_id=clerk.id,
                 )
                 personal.append((own, key))
@@ -378,62 +381,25 @@ async def seed_demo(today: date | None = None) -> DemoSummary:
     return DemoSummary(SLUG, tenant.id, admin.id, True, await _counts(tenant.id))
 
 
-async def _store_kpis(scope: TenantScope, store_id: int, sales_target: float) -> _StoreKpis:
+async def _store_kpis(
+    scope: TenantScope, retail: TenantPacks, store_id: int, sales_target: float
+) -> _StoreKpis:
+    """The store's KPIs, each from its retail template (daily sales sized to the store)."""
     daily_sales = round(sales_target / 91, -2)
 
-    async def make(
-        code: str, zh: str, en: str, unit: str, target: float, threshold: float, **extra: object
-    ) -> Kpi:
-        return await kpis.create_kpi(
-            scope,
-            metric_code=code,
-            title=zh,
-            title_en=en,
-            unit=unit,
-            target=target,
-            threshold=threshold,
-            owner_unit_id=store_id,
-            **extra,  # type: ignore[arg-type]
+    async def make(code: str, **overrides: float) -> Kpi:
+        return await create_kpi_from_template(
+            scope, retail, pack="retail", code=code, owner_unit_id=store_id, **overrides
         )
 
     return _StoreKpis(
         sales=await make(
-            "store_daily_sales",
-            "门店日销售额",
-            "Store daily sales",
-            "CNY",
-            daily_sales,
-            round(daily_sales * 0.85, -2),
-            aggregation=Aggregation.SUM,
+            "store_daily_sales", target=daily_sales, threshold=round(daily_sales * 0.85, -2)
         ),
-        traffic=await make(
-            "store_daily_foot_traffic",
-            "单店日均客流量",
-            "Daily foot traffic per store",
-            "persons",
-            1200,
-            1000,
-        ),
-        per_sqm=await make("sales_per_sqm", "坪效", "Sales per floor area", "CNY/m²", 120, 100),
-        wait=await make(
-            "customer_wait_time",
-            "顾客等待时间",
-            "Customer wait time",
-            "min",
-            3,
-            4,
-            direction=Direction.LOWER_IS_BETTER,
-        ),
-        turnover=await make(
-            "inventory_turnover",
-            "库存周转率",
-            "Inventory turnover",
-            "times",
-            1.0,
-            0.8,
-            frequency=Frequency.MONTHLY,
-            aggregation=Aggregation.LAST,
-        ),
+        traffic=await make("store_daily_foot_traffic"),
+        per_sqm=await make("sales_per_sqm"),
+        wait=await make("customer_wait_time"),
+        turnover=await make("inventory_turnover"),
     )
 
 
