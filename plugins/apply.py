@@ -108,10 +108,12 @@ async def apply_okr_template(
             f"OKR template {pack}:{code} is not available to this tenant in its current stage",
             "code",
         )
-    units = await scope.many(OrgUnit, unit_ids)
-    missing = [u for u in unit_ids if u not in units]
-    if missing:
+    units = await scope.many(OrgUnit, [*unit_ids, owner_unit_id])
+    if any(u not in units for u in unit_ids):
         raise not_found("org unit", "unitIds")
+    if owner_unit_id not in units:
+        raise not_found("org unit", "ownerUnitId")
+    owner_kind = units[owner_unit_id].kind.value
     async with in_transaction():
         objective = await objectives.create_objective(
             scope,
@@ -138,10 +140,45 @@ async def apply_okr_template(
             )
             if kr_template.kpi is None:
                 continue
-            for unit_id in dict.fromkeys(unit_ids):
+            for unit_id in _units_for(
+                template_level(packs, pack, kr_template.kpi),
+                units,
+                unit_ids,
+                owner_unit_id,
+                owner_kind,
+                kr_template.title.en,
+            ):
                 kpi = await _kpi_for(scope, packs, pack, kr_template.kpi, unit_id)
                 await kpis.link_kpi(scope, key_result_id=key_result.id, kpi_id=kpi.id)
     return objective
+
+
+def template_level(packs: TenantPacks, pack: str, code: str) -> str:
+    template = packs.kpi_template(pack, code)
+    assert template is not None  # the manager checked every key result's KPI template
+    return template.level
+
+
+def _units_for(
+    level: str,
+    units: dict[int, OrgUnit],
+    unit_ids: Sequence[int],
+    owner_unit_id: int,
+    owner_kind: str,
+    key_result: str,
+) -> list[int]:
+    """Units that get this key result's KPI: the chosen units of the template's level,
+    or else the objective's owner when it is of that level."""
+    chosen = [u for u in dict.fromkeys(unit_ids) if units[u].kind.value == level]
+    if chosen:
+        return chosen
+    if owner_kind == level:
+        return [owner_unit_id]
+    raise DomainError.single(
+        ErrorCode.INVALID,
+        f"key result {key_result!r} needs a KPI per {level}: give {level} units in unitIds",
+        "unitIds",
+    )
 
 
 async def _kpi_for(

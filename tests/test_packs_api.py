@@ -202,13 +202,20 @@ async def test_a_failed_cascade_writes_nothing(client: httpx.AsyncClient) -> Non
                 "code": "grow_revenue",
                 "cycleId": gid("Cycle", company.cycle.id),
                 "ownerUnitId": gid("OrgUnit", company.root.id),
-                # the store is fine, the region is not a store: the second KPI fails
-                "unitIds": [gid("OrgUnit", company.store.id), gid("OrgUnit", company.region.id)],
+                # store KPIs need stores: a region alone fails after the objective is written
+                "unitIds": [gid("OrgUnit", company.region.id)],
             }
         },
         auth=company.token(),
     )
-    assert body["data"]["applyOkrTemplate"]["errors"][0]["field"] == "ownerUnitId"
+    assert body["data"]["applyOkrTemplate"]["errors"] == [
+        {
+            "field": "unitIds",
+            "code": "INVALID",
+            "message": "key result 'Stores reach their daily sales target' needs a KPI per "
+            "store: give store units in unitIds",
+        }
+    ]
     assert await Objective.all().count() == 0
     assert await KeyResult.all().count() == 0
     assert await Kpi.all().count() == 0
