@@ -387,9 +387,15 @@ async def _store_kpis(
     """The store's KPIs, each from its retail template (daily sales sized to the store)."""
     daily_sales = round(sales_target / 91, -2)
 
-    async def make(code: str, **overrides: float) -> Kpi:
+    async def make(code: str, target: float | None = None, threshold: float | None = None) -> Kpi:
         return await create_kpi_from_template(
-            scope, retail, pack="retail", code=code, owner_unit_id=store_id, **overrides
+            scope,
+            retail,
+            pack="retail",
+            code=code,
+            owner_unit_id=store_id,
+            target=target,
+            threshold=threshold,
         )
 
     return _StoreKpis(
