@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..plugins.cli import app as packs_app
 from .db import connected, migrate
 from .enums import Role
 from .errors import DomainError
@@ -22,6 +23,7 @@ from .identity import Identity, mint_token
 from .settings import DEV_SECRET, get_settings
 
 app = typer.Typer(help="goalgraph: OKR and KPI as one goal graph.", no_args_is_help=True)
+app.add_typer(packs_app, name="packs")
 err = Console(stderr=True)
 
 

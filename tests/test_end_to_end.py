@@ -11,6 +11,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -46,12 +48,10 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A live `goalgraph serve` on the demo data; yields (base url, admin token)."""
-    db = tmp_path_factory.mktemp("e2e") / "demo.sqlite3"
-    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
-    _cli(env, "demo")
+@contextmanager
+def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
+    """`goalgraph serve` on ``db`` on a free port; yields (base url, admin token)."""
+    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": secret}
     token = (
         _cli(
             env,
@@ -83,12 +83,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read().decode()}")
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"server did not start: {stderr}")
             time.sleep(0.2)
         yield base, token
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A live server on freshly seeded demo data."""
+    db = tmp_path_factory.mktemp("e2e") / "demo.sqlite3"
+    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
+    _cli(env, "demo")
+    with live_server(db, SECRET) as running:
+        yield running
 
 
 def _chains(node: dict, prefix: tuple[str, ...] = ()) -> list[tuple[dict, ...]]:

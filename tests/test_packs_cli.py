@@ -1,0 +1,166 @@
+"""``goalgraph packs`` as consultants use it, and a third-party pack end to end:
+scaffolded outside the repository, installed with pip, listed, enabled, applied."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .test_end_to_end import live_server
+
+SECRET = "packs-cli-secret-with-enough-length-0001"
+
+
+def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
+    return subprocess.run(
+        [sys.executable, "-m", "goalgraph.core.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=check,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("packs") / "demo.sqlite3"
+    run(db, "demo")
+    return db
+
+
+def test_list_shows_the_built_in_packs_with_counts(demo_db: Path) -> None:
+    lines = run(demo_db, "packs", "list").stdout.splitlines()
+    rows = {line.split("│")[1].strip(): line for line in lines if line.startswith("│")}
+    for name, kpis, okrs in (("retail", 10, 4), ("manufacturing", 9, 3), ("internet", 9, 3)):
+        cells = [c.strip() for c in rows[name].split("│")]
+        assert cells[4] == "loaded"
+        assert (int(cells[5]), int(cells[6])) == (kpis, okrs)
+
+
+def test_show_lists_templates_stages_adapters_and_policies(demo_db: Path) -> None:
+    shown = run(demo_db, "packs", "show", "retail").stdout
+    for expected in (
+        "customer_wait_time",
+        "顾客等待时间",
+        "新品推广期",
+        "retail.pos",
+        "retail.new_product_bonus",
+        "optimise_customer_experience",
+    ):
+        assert expected in shown
+    missing = run(demo_db, "packs", "show", "bakery", check=False)
+    assert missing.returncode == 2
+    assert "no pack named 'bakery'" in missing.stderr
+
+
+def test_enable_and_disable_from_the_command_line(demo_db: Path) -> None:
+    enabled = run(
+        demo_db,
+        "packs",
+        "enable",
+        "manufacturing",
+        "--tenant",
+        "freshmart",
+        "--stages",
+        "growth,capacity_ramp_up",
+    )
+    assert "manufacturing enabled for freshmart" in enabled.stderr
+    listed = run(demo_db, "packs", "enabled", "--tenant", "freshmart").stdout
+    assert "growth, capacity_ramp_up" in listed
+    bad = run(
+        demo_db,
+        "packs",
+        "enable",
+        "manufacturing",
+        "--tenant",
+        "freshmart",
+        "--stages",
+        "golden_age",
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "unknown lifecycle stage 'golden_age'" in bad.stderr
+    run(demo_db, "packs", "disable", "manufacturing", "--tenant", "freshmart")
+    assert "manufacturing" not in run(demo_db, "packs", "enabled", "--tenant", "freshmart").stdout
+    nobody = run(demo_db, "packs", "disable", "retail", "--tenant", "nope", check=False)
+    assert nobody.returncode == 2
+    assert "no tenant with slug 'nope'" in nobody.stderr
+
+
+@pytest.fixture
+def installed_bakery(tmp_path: Path, demo_db: Path) -> Iterator[Path]:
+    """A pack scaffolded outside the repository and pip-installed; uninstalled after."""
+    target = tmp_path / "elsewhere" / "goalgraph-pack-bakery"
+    created = run(
+        demo_db,
+        "packs",
+        "new",
+        "bakery",
+        "--directory",
+        str(target),
+        "--title-zh",
+        "烘焙连锁",
+        "--title-en",
+        "Bakery chains",
+    )
+    assert created.stdout.strip().splitlines()[-1] == str(target)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "-e", str(target)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    try:
+        yield target
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "uninstall", "-q", "-y", "goalgraph-pack-bakery"],
+            check=False,
+            capture_output=True,
+            timeout=300,
+        )
+
+
+def test_a_scaffolded_pack_installs_and_serves(installed_bakery: Path, demo_db: Path) -> None:
+    # its own test passes with the conformance kit
+    own = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=installed_bakery,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert "1 passed" in own.stdout
+    # it is listed
+    assert "Bakery chains" in run(demo_db, "packs", "list").stdout
+    # and served: visible in `packs`, its templates only after enablePack
+    with live_server(demo_db, SECRET) as (base, token):
+
+        def gql(query: str) -> dict:
+            response = httpx.post(
+                f"{base}/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            return response.json()["data"]
+
+        packs = {p["name"]: p for p in gql("{ packs { name status active } }")["packs"]}
+        assert packs["bakery"] == {"name": "bakery", "status": "LOADED", "active": False}
+        templates = '{ kpiTemplates(pack: "bakery") { code } }'
+        assert gql(templates)["kpiTemplates"] == []
+        enabled = gql(
+            'mutation { enablePack(name: "bakery", stages: ["growth"]) '
+            "{ pack { active } errors { code } } }"
+        )
+        assert enabled["enablePack"] == {"pack": {"active": True}, "errors": []}
+        assert gql(templates)["kpiTemplates"] == [{"code": "daily_orders"}]
