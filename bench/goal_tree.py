@@ -5,7 +5,7 @@ wall time through the real ASGI app, next to the time of the raw SQL plus JSON
 serialisation of the same rows (the floor any API could reach).
 
     python bench/goal_tree.py                 # sizes 40 and ~10k nodes, SQLite
-    python bench/goal_tree.py --nodes 2000    # one custom size
+    python bench/goal_tree.py --repeat 9      # more timing runs
     GOALGRAPH_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python bench/goal_tree.py
 """
 

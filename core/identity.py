@@ -26,6 +26,7 @@ class Identity:
     tenant_slug: str
     role: Role
     person_id: int | None = None
+    expires_at: datetime | None = None
 
 
 def mint_token(identity: Identity, secret: str, ttl: timedelta) -> str:
@@ -66,6 +67,7 @@ def read_token(token: str, secret: str) -> Identity:
             tenant_slug=str(claims["tenant"]),
             role=role,
             person_id=int(person) if person is not None else None,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
     except (ValueError, TypeError) as exc:
         raise AuthError(f"invalid access token claims: {exc}") from exc

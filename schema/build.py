@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -12,7 +13,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types import ExecutionContext
 
+from .errors import is_expected, should_mask
 from .mutations.root import Mutation
 from .queries import Query
 from .types.goals import KeyResult, Kpi, Objective
@@ -22,10 +25,17 @@ from .types.org import Cycle, OrgUnit, Person
 EXTRA_TYPES = [Objective, KeyResult, Kpi, OrgUnit, Person, Cycle]
 
 
+class GoalGraphSchema(strawberry.Schema):
+    """Logs only unexpected errors: refusals and bad input are answered, not alarms."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        super().process_errors([e for e in errors if not is_expected(e)], execution_context)
+
+
 def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Schema:
     """A fresh schema; unexpected errors are masked unless ``mask_errors`` is off."""
-    from .errors import should_mask
-
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=64),
@@ -33,7 +43,7 @@ def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Sc
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=should_mask))
-    return strawberry.Schema(
+    return GoalGraphSchema(
         query=Query,
         mutation=Mutation,
         types=EXTRA_TYPES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.relay.types import GlobalIDValueError
 
 from ..core.errors import DomainError, ErrorCode
 
@@ -43,4 +44,13 @@ def should_mask(error: GraphQLError) -> bool:
     if isinstance(original, DomainError):
         error.extensions = {**(error.extensions or {}), "code": original.code.value}
         return False
+    if isinstance(original, GlobalIDValueError):
+        error.extensions = {**(error.extensions or {}), "code": ErrorCode.INVALID.value}
+        return False
     return True
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors that are the client's business, not the operator's: not worth a traceback."""
+    original = error.original_error
+    return original is None or isinstance(original, ApiError | DomainError | GlobalIDValueError)

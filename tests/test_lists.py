@@ -44,7 +44,7 @@ async def test_paging_through_objectives_visits_each_once(client: httpx.AsyncCli
 async def test_a_bad_cursor_or_page_size_is_a_clear_error(client: httpx.AsyncClient) -> None:
     company = await make_company("acme")
     bad = await gql(client, PAGE, {"first": 3, "after": "nonsense"}, auth=company.token())
-    assert bad["data"] is None
+    assert bad["data"] == {"objective": None}
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
     assert "cursor" in bad["errors"][0]["message"]
     huge = await gql(client, PAGE, {"first": 100000}, auth=company.token())
@@ -80,3 +80,23 @@ async def test_node_resolves_every_kind_by_global_id(client: httpx.AsyncClient) 
         }
     unknown = await gql(client, query, {"id": gid("Nope", 1)}, auth=company.token())
     assert unknown["data"]["node"] is None
+
+
+async def test_malformed_and_abstract_ids(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    bad = await gql(client, '{ objective(id: "%%%") { title } }', auth=company.token())
+    assert bad["data"] == {"objective": None}
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+    abstract = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": gid("GoalNode", 1)},
+        auth=company.token(),
+    )
+    assert abstract == {"data": {"node": None}, "_status": 200}
+
+
+async def test_viewer_tells_when_the_token_expires(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    body = await gql(client, "{ viewer { tokenExpiresAt } }", auth=company.token())
+    assert body["data"]["viewer"]["tokenExpiresAt"].startswith("20")

@@ -291,3 +291,27 @@ async def test_roles_limit_who_may_change_goals(client: httpx.AsyncClient) -> No
     data["i"]["ownerPersonId"] = gid("Person", company.employee.id)
     body = await gql(client, CREATE_OBJECTIVE, data, auth=company.token("employee"))
     assert body["data"]["createObjective"]["errors"] == []
+
+
+async def test_archiving_twice_is_refused(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    created = await gql(
+        client,
+        CREATE_OBJECTIVE,
+        {
+            "i": {
+                "title": "A",
+                "cycleId": gid("Cycle", company.cycle.id),
+                "ownerUnitId": gid("OrgUnit", company.root.id),
+            }
+        },
+        auth=company.token(),
+    )
+    oid = created["data"]["createObjective"]["objective"]["id"]
+    archive = (
+        "mutation($id: ID!) { archiveObjective(id: $id) { objective { status } errors { code } } }"
+    )
+    first = await gql(client, archive, {"id": oid}, auth=company.token())
+    assert first["data"]["archiveObjective"] == {"objective": {"status": "ARCHIVED"}, "errors": []}
+    second = await gql(client, archive, {"id": oid}, auth=company.token())
+    assert second["data"]["archiveObjective"]["errors"] == [{"code": "ARCHIVED"}]

@@ -166,7 +166,7 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
     objective = await scope.get(Objective, objective_id, "id")
     require_edit(scope, await objective_owner(scope, objective), "objectives")
     if objective.status is GoalStatus.ARCHIVED:
-        return objective
+        raise DomainError.single(ErrorCode.ARCHIVED, "objective is already archived", "id")
     async with in_transaction():
         subtree = scope.query(Objective).filter(path__startswith=objective.path)
         ids = [row["id"] for row in await subtree.values("id")]
