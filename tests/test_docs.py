@@ -3,6 +3,7 @@ and runs without errors on the demo tenant, as an admin."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,7 @@ async def _variables(tenant: Tenant) -> dict[str, str | None]:
         "cycle": gid("Cycle", (await Cycle.get(tenant_id=t, kind="year")).id),
         "unit": gid("OrgUnit", (await OrgUnit.get(tenant_id=t, name="华东区")).id),
         "store": gid("OrgUnit", store.id),
+        "company": gid("OrgUnit", (await OrgUnit.get(tenant_id=t, parent_id=None)).id),
         "kpi": gid("Kpi", wait.id),
         "kr": gid("KeyResult", nps.id),
         "after": None,
@@ -79,3 +81,14 @@ async def test_examples_run_on_the_demo(client: httpx.AsyncClient) -> None:
         for field, payload in body["data"].items():
             if isinstance(payload, dict) and "errors" in payload:
                 assert payload["errors"] == [], (where, field, payload)
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    from goalgraph.plugins import hookspecs
+
+    page = (ROOT / "docs" / "packs.md").read_text(encoding="utf-8")
+    hooks = [n for n in vars(hookspecs) if n.startswith("goalgraph_")]
+    assert len(hooks) >= 8
+    for name in hooks:
+        signature = str(inspect.signature(getattr(hookspecs, name))).replace("'", "")
+        assert f"### `{name}{signature}`" in page, name
