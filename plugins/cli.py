@@ -39,9 +39,7 @@ def list_packs(
 ) -> None:
     """Every installed pack: version, title, status, template counts, errors."""
     manager = PackManager.discover()
-    table = Table(
-        "name", "version", "title", "status", "KPI templates", "OKR templates", "stages", "error"
-    )
+    table = Table("name", "version", "title", "status", "KPI templates", "OKR templates", "stages")
     for pack in sorted(manager.packs.values(), key=lambda p: p.name):
         info = pack.info
         table.add_row(
@@ -52,9 +50,11 @@ def list_packs(
             str(len(pack.kpi_templates)),
             str(len(pack.okr_templates)),
             ", ".join(pack.stages) or "-",
-            pack.error or "",
         )
     out.print(table)
+    for pack in sorted(manager.packs.values(), key=lambda p: p.name):
+        if not pack.ok:  # in full and unwrapped: what a pack author needs to read
+            out.print(f"[red]{pack.name}[/]: {pack.error}", soft_wrap=True, highlight=False)
     if strict and any(not p.ok for p in manager.packs.values()):
         raise typer.Exit(code=1)
 

@@ -164,3 +164,82 @@ def test_a_scaffolded_pack_installs_and_serves(installed_bakery: Path, demo_db: 
         )
         assert enabled["enablePack"] == {"pack": {"active": True}, "errors": []}
         assert gql(templates)["kpiTemplates"] == [{"code": "daily_orders"}]
+
+
+BROKEN_MODULES = {
+    "raising_pack": """
+from goalgraph.plugins import Label, PackInfo, hookimpl
+
+@hookimpl
+def goalgraph_pack_info():
+    return PackInfo(name="raising", version="0.1", title=Label(zh="坏", en="Bad"),
+                    industries=("test",))
+
+@hookimpl
+def goalgraph_kpi_templates():
+    raise RuntimeError("template service unavailable")
+""",
+    "invalid_pack": """
+from goalgraph.plugins import Label, PackInfo, hookimpl
+
+@hookimpl
+def goalgraph_pack_info():
+    return PackInfo(name="invalid", version="0.1", title=Label(zh="坏", en="Bad"),
+                    industries=("test",))
+
+@hookimpl
+def goalgraph_kpi_templates():
+    return [{"code": "wait", "name": {"zh": "等待", "en": "Wait"}, "unit": "minutes",
+             "default_target": 3, "default_threshold": 4, "level": "store"}]
+""",
+}
+
+
+def test_broken_packs_are_listed_with_their_errors(tmp_path: Path, demo_db: Path) -> None:
+    # three broken packs installed beside the good ones: an import error, a raising
+    # hook and an invalid template
+    dist = tmp_path / "broken_packs-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-packs\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[goalgraph.packs]\nmissing = no_such_pack_module\n"
+        "raising = raising_pack\ninvalid = invalid_pack\n"
+    )
+    for module, source in BROKEN_MODULES.items():
+        (tmp_path / f"{module}.py").write_text(source)
+    env_path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": env_path, "GOALGRAPH_DATABASE_URL": f"sqlite://{demo_db}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "goalgraph.core.cli", "packs", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+    }
+    errors = dict(
+        line.split(": ", 1)
+        for line in result.stdout.splitlines()
+        if ": " in line and not line.startswith(("│", "┃"))
+    )
+    for name in ("missing", "raising", "invalid"):
+        assert "failed" in rows[name]
+    assert errors["missing"].startswith("import failed: ModuleNotFoundError")
+    assert "template service unavailable" in errors["raising"]
+    assert "unknown unit 'minutes'" in errors["invalid"]
+    assert "loaded" in rows["retail"]
+    assert "pack raising left out" in result.stderr  # the log line
+    strict = subprocess.run(
+        [sys.executable, "-m", "goalgraph.core.cli", "packs", "list", "--strict"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert strict.returncode == 1
