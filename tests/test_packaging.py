@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -81,3 +82,27 @@ def test_schema_command_prints_the_documented_operations() -> None:
         "checkIn(",
     ):
         assert name in sdl, name
+
+
+ALLOWED = {
+    "core": set(),
+    "adapters": {"core"},
+    "plugins": {"core", "adapters"},
+    "schema": {"core", "plugins", "adapters"},
+}
+COMPOSITION_ROOT = {ROOT / "core" / "app.py", ROOT / "core" / "cli.py"}
+RELATIVE = re.compile(r"^\s*from \.\.+(core|schema|plugins|adapters)\b", re.M)
+
+
+def test_each_folder_imports_only_what_it_may() -> None:
+    """core imports nothing of ours but core (the composition root aside); adapters only
+    core; plugins core and adapters."""
+    offences = []
+    for folder, allowed in ALLOWED.items():
+        for module in (ROOT / folder).rglob("*.py"):
+            if module in COMPOSITION_ROOT:
+                continue
+            for target in RELATIVE.findall(module.read_text(encoding="utf-8")):
+                if target != folder and target not in allowed:
+                    offences.append(f"{module.relative_to(ROOT)} imports {target}")
+    assert offences == []
