@@ -60,9 +60,10 @@ class Stretch(ScoringPolicy):
 
     name: ClassVar[str] = "internet.stretch"
     label: ClassVar[dict[str, str]] = {"zh": "挑战目标评分", "en": "Stretch-goal grading"}
+    bounds: ClassVar[tuple[float, float]] = (0.0, 1.0)
 
     def score(self, value: float, target: float, threshold: float, direction: Direction) -> float:
-        return min(1.0, self.achievement(value, target, direction) / 0.7)
+        return max(0.0, min(1.0, self.achievement(value, target, direction) / 0.7))
 
 
 def _l(zh: str, en: str) -> Label:

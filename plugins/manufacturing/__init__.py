@@ -67,15 +67,16 @@ class PayrollAdapter(HttpJsonAdapter):
 
 
 class PieceRate(ScoringPolicy):
-    """Piece-rate scoring: nothing below the threshold, linear above it, no cap."""
+    """Piece-rate scoring: nothing below the threshold, linear above it up to 200%."""
 
     name: ClassVar[str] = "manufacturing.piece_rate"
     label: ClassVar[dict[str, str]] = {"zh": "计件制评分", "en": "Piece-rate scoring"}
+    bounds: ClassVar[tuple[float, float]] = (0.0, 2.0)
 
     def score(self, value: float, target: float, threshold: float, direction: Direction) -> float:
         if self.achievement(value, threshold, direction) < 1:
             return 0.0
-        return self.achievement(value, target, direction)
+        return min(2.0, self.achievement(value, target, direction))
 
 
 def _l(zh: str, en: str) -> Label:

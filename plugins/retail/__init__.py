@@ -63,7 +63,7 @@ class NewProductBonus(ScoringPolicy):
     label: ClassVar[dict[str, str]] = {"zh": "新品超额奖励", "en": "New-product overshoot bonus"}
 
     def score(self, value: float, target: float, threshold: float, direction: Direction) -> float:
-        rate = self.achievement(value, target, direction)
+        rate = max(0.0, self.achievement(value, target, direction))
         return min(1.5, rate if rate <= 1 else 1 + (rate - 1) / 2)
 
 

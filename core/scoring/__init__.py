@@ -1,0 +1,1 @@
+"""The scoring engine: KPI policies, period aggregation, and (built on them) grades."""
