@@ -88,6 +88,16 @@ class TenantPacks:
             views += [StageView(s, pack.name) for s in pack.stages.values()]
         return views
 
+    def stage_presets(self) -> dict[str, float]:
+        """Stages this tenant may be in, with their preset OKR share: the built-in ones
+        and those of every pack it enabled (for whichever stages)."""
+        presets = {s.name: s.okr_share for s in built_in_stage_specs()}
+        for name in sorted(self.enablements):
+            pack = self.manager.get(name)
+            if pack is not None:
+                presets.update({s.name: s.okr_share for s in pack.stages.values()})
+        return presets
+
     def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
         caller = self.manager.subset_caller(
             "goalgraph_training_recommendations", self.active_names()

@@ -50,6 +50,10 @@ class Query(PackQueries):
             token_expires_at=scope.identity.expires_at,
         )
 
+    @strawberry.field(description="The caller's tenant: stage and weightings.")
+    def tenant(self, info: Info) -> Tenant:
+        return Tenant.from_row(info.context.scope.tenant)
+
     @strawberry.field(
         description="The nested goal graph: objectives, aligned objectives, key results and "
         "the KPIs feeding them. Without rootId, the tenant's top-level objectives "

@@ -6,6 +6,7 @@ from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
 from .org import OrgUnit, Person
 from .packs import PackEnablement
+from .stages import StageWeighting
 from .tenant import Tenant
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "OrgUnit",
     "PackEnablement",
     "Person",
+    "StageWeighting",
     "Tenant",
     "TenantOwned",
 ]

@@ -9,10 +9,16 @@ from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
 from .packs import PackMutations
+from .stages import StageMutations
 
 
 @strawberry.type
 class Mutation(
-    ObjectiveMutations, KeyResultMutations, KpiMutations, MeasurementMutations, PackMutations
+    ObjectiveMutations,
+    KeyResultMutations,
+    KpiMutations,
+    MeasurementMutations,
+    PackMutations,
+    StageMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""

@@ -32,13 +32,37 @@ async def load_nodes(loader: Any, node_ids: Iterable[str], wrap: Any) -> list[An
     return [wrap(found[i]) if i is not None and found.get(i) else None for i in ids]
 
 
+@strawberry.type(description="The OKR and KPI shares (summing to 1) for one lifecycle stage.")
+class StageWeighting:
+    stage: str
+    okr_share: float
+    kpi_share: float
+    custom: bool = strawberry.field(description="Chosen by the tenant (false: the preset).")
+
+
 @strawberry.type(description="The company the caller belongs to.")
 class Tenant:
     slug: str
     name: str
     name_en: str
     industry: str
-    lifecycle_stage: str
+    lifecycle_stage: str = strawberry.field(description="Same as stage.")
+
+    @strawberry.field(description="The current lifecycle stage (发展阶段), e.g. growth.")
+    def stage(self) -> str:
+        return self.lifecycle_stage
+
+    @strawberry.field(description="The weighting of every stage the tenant may be in.")
+    async def weightings(self, info: Info) -> list[StageWeighting]:
+        from ...core.services.stages import weightings
+
+        presets = (await info.context.tenant_packs()).stage_presets()
+        return [
+            StageWeighting(
+                stage=w.stage, okr_share=w.okr_share, kpi_share=w.kpi_share, custom=w.custom
+            )
+            for w in await weightings(info.context.scope, presets)
+        ]
 
     @classmethod
     def from_row(cls, row: models.Tenant) -> Self:

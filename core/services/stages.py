@@ -1,0 +1,130 @@
+"""Lifecycle stages (发展阶段) and their OKR/KPI weighting: reading and switching.
+
+The valid stages are the built-in ones plus those defined by packs the tenant enabled;
+the caller passes them in (core knows nothing of packs), with each stage's preset OKR
+share. Switching the stage or a weighting is an audited admin action.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from .. import audit
+from ..enums import Role
+from ..errors import DomainError, ErrorCode, Problem, forbidden
+from ..models import StageWeighting, Tenant
+from ..stages import BUILT_IN_STAGES
+from ..tenancy import TenantScope
+
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Weighting:
+    """The OKR and KPI shares in force for one stage, and whether the tenant chose them."""
+
+    stage: str
+    okr_share: float
+    kpi_share: float
+    custom: bool
+
+
+def built_in_presets() -> dict[str, float]:
+    return {name: preset.okr_share for name, preset in BUILT_IN_STAGES.items()}
+
+
+async def weightings(scope: TenantScope, presets: Mapping[str, float]) -> list[Weighting]:
+    """Every known stage's weighting: the tenant's own, else the preset (one query)."""
+    own = {w.stage: w for w in await scope.query(StageWeighting).all()}
+    result = []
+    for stage, okr in presets.items():
+        row = own.get(stage)
+        if row is not None:
+            result.append(Weighting(stage, row.okr_share, row.kpi_share, True))
+        else:
+            result.append(Weighting(stage, okr, round(1.0 - okr, 10), False))
+    return result
+
+
+def _require_admin(scope: TenantScope) -> None:
+    if scope.role is not Role.ADMIN:
+        raise forbidden("only admins may switch lifecycle stages and weightings")
+
+
+def _require_known(stage: str, presets: Mapping[str, float]) -> None:
+    if stage not in presets:
+        raise DomainError.single(
+            ErrorCode.INVALID,
+            f"unknown lifecycle stage {stage!r} (known: {', '.join(sorted(presets))})",
+            "stage",
+        )
+
+
+async def set_lifecycle_stage(
+    scope: TenantScope, stage: str, presets: Mapping[str, float]
+) -> Tenant:
+    """Move the tenant to ``stage``; scores follow the stage's weighting from now on."""
+    _require_admin(scope)
+    _require_known(stage, presets)
+    tenant = scope.tenant
+    if tenant.lifecycle_stage == stage:
+        return tenant
+    async with in_transaction():
+        before = tenant.lifecycle_stage
+        await Tenant.filter(id=tenant.id).update(lifecycle_stage=stage)
+        tenant.lifecycle_stage = stage
+        await audit.record(
+            scope, "tenant.stage_changed", "tenant", tenant.id, {"stage": before}, {"stage": stage}
+        )
+    return tenant
+
+
+async def set_stage_weighting(
+    scope: TenantScope,
+    stage: str,
+    okr_share: float,
+    kpi_share: float,
+    presets: Mapping[str, float],
+) -> Weighting:
+    """Set the tenant's OKR/KPI shares for ``stage`` (each in [0, 1], summing to 1)."""
+    _require_admin(scope)
+    _require_known(stage, presets)
+    problems = [
+        Problem(ErrorCode.OUT_OF_RANGE, f"{name} must be between 0 and 1", name)
+        for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
+        if not (math.isfinite(share) and 0.0 <= share <= 1.0)
+    ]
+    if not problems and abs(okr_share + kpi_share - 1.0) > TOLERANCE:
+        problems.append(
+            Problem(ErrorCode.INVALID, "okrShare and kpiShare must add up to 1", "kpiShare")
+        )
+    if problems:
+        raise DomainError(*problems)
+    async with in_transaction():
+        row = await scope.query(StageWeighting).filter(stage=stage).first()
+        preset = presets[stage]
+        before = (
+            {"okr_share": row.okr_share, "kpi_share": row.kpi_share}
+            if row is not None
+            else {"okr_share": preset, "kpi_share": round(1.0 - preset, 10)}
+        )
+        if row is None:
+            row = await scope.create(
+                StageWeighting, stage=stage, okr_share=okr_share, kpi_share=kpi_share
+            )
+        else:
+            row.okr_share, row.kpi_share = okr_share, kpi_share
+            await row.save(update_fields=["okr_share", "kpi_share", "updated_at"])
+        await audit.record(
+            scope,
+            "stage.weighting_changed",
+            "stage_weighting",
+            row.id,
+            {"stage": stage, **before},
+            {"stage": stage, "okr_share": okr_share, "kpi_share": kpi_share},
+        )
+    return Weighting(stage, okr_share, kpi_share, True)
