@@ -86,6 +86,7 @@ async def create_kpi_from_template(
         owner_unit_id=owner_unit_id,
         owner_person_id=owner_person_id,
         origin=origin_of(pack, code),
+        scoring_policy=template.scoring_policy,
     )
 
 

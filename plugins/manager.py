@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from ..adapters.contract import DataAdapter
 from ..core.enums import LifecycleStage
 from ..core.policy import ScoringPolicy
+from ..core.scoring.policies import CORE_POLICIES
 from ..core.units import KNOWN_UNITS
 from . import hookspecs
 from .types import KpiTemplate, LifecycleStageSpec, OkrTemplate, PackInfo
@@ -241,6 +242,8 @@ class PackManager:
                         f"metric's unit {metrics[template.metric]!r}"
                     )
             _known_stages(where, template.stages, stages)
+            if template.scoring_policy not in CORE_POLICIES | pack.policies:
+                raise PackError(f"{where}: unknown scoring policy {template.scoring_policy!r}")
         for okr in pack.okr_templates.values():
             where = f"pack {pack.name!r}, OKR template {okr.code!r}"
             _known_stages(where, okr.stages, stages)

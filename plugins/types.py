@@ -69,6 +69,9 @@ class KpiTemplate(_Frozen):
     stages: tuple[str, ...] = Field(
         default=(), description="Lifecycle stages it is meant for; empty means all."
     )
+    scoring_policy: str = Field(
+        default="linear", description="A core policy or one of this pack's policies."
+    )
 
     _unit = field_validator("unit")(_known_unit)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..core.models import PackEnablement
 from ..core.policy import ScoringPolicy
+from ..core.scoring.policies import CORE_POLICIES
 from ..core.stages import BUILT_IN_STAGES
 from ..core.tenancy import TenantScope
 from .manager import LoadedPack, PackManager
@@ -103,6 +104,13 @@ class TenantPacks:
             "goalgraph_training_recommendations", self.active_names()
         )
         return [r for batch in caller(kpi_code=kpi_code, misses=misses) for r in batch or []]
+
+    def scoring_policies(self) -> list[tuple[str | None, ScoringPolicy]]:
+        """Core policies, then those of the packs active for the current stage."""
+        found: list[tuple[str | None, ScoringPolicy]] = [(None, p) for p in CORE_POLICIES.values()]
+        for pack in self.active:
+            found += [(pack.name, p) for p in pack.policies.values()]
+        return found
 
     def scoring_policy(self, name: str) -> ScoringPolicy | None:
         found: ScoringPolicy | None = self.manager.subset_caller(

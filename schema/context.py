@@ -6,6 +6,7 @@ is shared between requests or tenants.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -34,7 +35,7 @@ class Context:
     auth_error: str | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
-    _tenant_packs: TenantPacks | None = field(default=None, repr=False)
+    _tenant_packs: asyncio.Future[TenantPacks] | None = field(default=None, repr=False)
 
     @property
     def scope(self) -> TenantScope:
@@ -51,10 +52,15 @@ class Context:
         return self._loaders
 
     async def tenant_packs(self) -> TenantPacks:
-        """The caller's tenant's view of the packs (loaded once per request)."""
+        """The caller's tenant's view of the packs, loaded once per request even when
+        many resolvers ask at the same moment (they share one pending load)."""
         if self._tenant_packs is None:
-            self._tenant_packs = await tenant_packs(self.scope, self.packs)
-        return self._tenant_packs
+            self._tenant_packs = asyncio.ensure_future(tenant_packs(self.scope, self.packs))
+        return await self._tenant_packs
+
+    def forget_tenant_packs(self) -> None:
+        """Enablement changed during this request: load the view again next time."""
+        self._tenant_packs = None
 
 
 Info = StrawberryInfo[Context, None]

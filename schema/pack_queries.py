@@ -6,6 +6,7 @@ import strawberry
 
 from .context import Info
 from .types.packs import KpiTemplate, LifecycleStage, OkrTemplate, Pack
+from .types.scoring import ScoringPolicy
 
 
 @strawberry.type
@@ -39,6 +40,11 @@ class PackQueries:
     ) -> list[OkrTemplate]:
         view = await info.context.tenant_packs()
         return [OkrTemplate.of(p.name, t) for p, t in view.okr_templates(pack, stage, level)]
+
+    @strawberry.field(description="Scoring policies: built-in, then the active packs'.")
+    async def scoring_policies(self, info: Info) -> list[ScoringPolicy]:
+        view = await info.context.tenant_packs()
+        return [ScoringPolicy.of(pack, policy) for pack, policy in view.scoring_policies()]
 
     @strawberry.field(description="Built-in lifecycle stages and those of installed packs.")
     async def lifecycle_stages(self, info: Info) -> list[LifecycleStage]:

@@ -107,6 +107,8 @@ class Kpi(Owned):
     weight = fields.FloatField(default=1.0)
     frequency = fields.CharEnumField(Frequency, max_length=16, default=Frequency.DAILY)
     aggregation = fields.CharEnumField(Aggregation, max_length=16, default=Aggregation.AVERAGE)
+    #: A core policy (``linear``, ``pass_fail``, ``banded``) or one of an enabled pack's.
+    scoring_policy = fields.CharField(max_length=64, default="linear")
     current_value = fields.FloatField(null=True)
     current_period = fields.DateField(null=True)
 

@@ -16,7 +16,7 @@ from ..tenancy import TenantScope
 from ..validation import Checks
 
 #: Changes to these are audited: targets, thresholds and weights decide scores.
-AUDITED = ("target", "threshold", "weight", "direction")
+AUDITED = ("target", "threshold", "weight", "direction", "scoring_policy")
 
 
 def _check(values: dict[str, Any], creating: bool) -> None:
@@ -29,6 +29,8 @@ def _check(values: dict[str, Any], creating: bool) -> None:
         checks.text("titleEn", values["title_en"], 300, required=False)
     if "unit" in values:
         checks.text("unit", values["unit"], 32, required=False)
+    if "scoring_policy" in values:
+        checks.text("scoringPolicy", values["scoring_policy"], 64)
     if "weight" in values:
         checks.weight("weight", values["weight"])
     checks.number("target", values.get("target"))
@@ -52,6 +54,7 @@ async def create_kpi(
     owner_unit_id: int | None = None,
     owner_person_id: int | None = None,
     origin: str = "",
+    scoring_policy: str = "linear",
 ) -> Kpi:
     """A KPI for an org unit or a person."""
     values = {
@@ -62,6 +65,7 @@ async def create_kpi(
         "weight": weight,
         "target": target,
         "threshold": threshold,
+        "scoring_policy": scoring_policy,
     }
     _check(values, creating=True)
     checks = Checks()
@@ -85,6 +89,7 @@ async def create_kpi(
             owner_unit_id=owner.unit_id,
             owner_person_id=owner.person_id,
             origin=origin,
+            scoring_policy=scoring_policy.strip(),
         )
         await audit.record(
             scope, "kpi.created", "kpi", kpi.id, after={k: getattr(kpi, k) for k in AUDITED}

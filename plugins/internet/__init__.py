@@ -132,6 +132,7 @@ KPIS = [
         default_threshold=30,
         level="department",
         metric="analytics.d7_retention",
+        scoring_policy="internet.stretch",
     ),
     KpiTemplate(
         code="conversion_rate",

@@ -115,6 +115,7 @@ KPIS = [
         default_threshold=90,
         level="person",
         metric="hr.piece_rate_attainment",
+        scoring_policy="manufacturing.piece_rate",
     ),
     KpiTemplate(
         code="customer_complaint_rate",

@@ -146,6 +146,7 @@ KPIS = [
         level="store",
         metric="pos.new_product_units",
         stages=("new_product_launch",),
+        scoring_policy="retail.new_product_bonus",
     ),
     KpiTemplate(
         code="stockout_rate",
@@ -156,6 +157,7 @@ KPIS = [
         default_threshold=4,
         level="store",
         metric="erp.stockout_rate",
+        scoring_policy="banded",
     ),
     KpiTemplate(
         code="average_basket",

@@ -28,6 +28,9 @@ class CreateKpiInput:
     weight: float = 1.0
     frequency: Frequency = enums.Frequency.DAILY
     aggregation: Aggregation = enums.Aggregation.AVERAGE
+    scoring_policy: str = strawberry.field(
+        default="linear", description="See scoringPolicies for what the tenant may use."
+    )
     owner_unit_id: relay.GlobalID | None = None
     owner_person_id: relay.GlobalID | None = None
 
@@ -44,6 +47,7 @@ class UpdateKpiInput:
     weight: float | None = strawberry.UNSET
     frequency: Frequency | None = strawberry.UNSET
     aggregation: Aggregation | None = strawberry.UNSET
+    scoring_policy: str | None = strawberry.UNSET
     owner_unit_id: relay.GlobalID | None = strawberry.UNSET
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
 
@@ -76,7 +80,21 @@ _FIELDS = {
     "weight": "weight",
     "frequency": "frequency",
     "aggregation": "aggregation",
+    "scoring_policy": "scoring_policy",
 }
+
+
+async def _check_policy(info: Info, name: str | None) -> None:
+    """Only policies the tenant may use now: core ones and its active packs'."""
+    if name is None:
+        return
+    available = {p.name for _, p in (await info.context.tenant_packs()).scoring_policies()}
+    if name not in available:
+        raise DomainError.single(
+            ErrorCode.INVALID,
+            f"unknown scoring policy {name!r} (available: {', '.join(sorted(available))})",
+            "scoringPolicy",
+        )
 
 
 def _changes(data: UpdateKpiInput) -> dict[str, object]:
@@ -101,8 +119,10 @@ class KpiMutations:
         scope = info.context.scope
 
         async def run() -> Kpi:
+            await _check_policy(info, input.scoring_policy)
             row = await service.create_kpi(
                 scope,
+                scoring_policy=input.scoring_policy,
                 metric_code=input.metric_code,
                 title=input.title,
                 title_en=input.title_en,
@@ -126,7 +146,9 @@ class KpiMutations:
         scope = info.context.scope
 
         async def run() -> Kpi:
-            row = await service.update_kpi(scope, decode(input.id, "Kpi", "id"), _changes(input))
+            changes = _changes(input)
+            await _check_policy(info, changes.get("scoring_policy"))  # type: ignore[arg-type]
+            row = await service.update_kpi(scope, decode(input.id, "Kpi", "id"), changes)
             return Kpi.from_row(row)
 
         kpi, errors = await guarded(run)

@@ -46,7 +46,7 @@ class ApplyOkrTemplateInput:
 
 
 async def _pack_state(info: Info, name: str) -> Pack:
-    info.context._tenant_packs = None  # enablement changed: read it again
+    info.context.forget_tenant_packs()
     view = await info.context.tenant_packs()
     return Pack.of(info.context.packs.packs[name], view.enablements.get(name, []), view.stage)
 

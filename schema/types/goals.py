@@ -14,11 +14,14 @@ import strawberry
 from strawberry import relay
 
 from ...core import models
+from ...core.policy import ScoreExplanation as CoreExplanation
 from ...core.progress import kpi_progress
+from ...core.scoring.resolve import explain_value
 from ..context import Info
 from ..tree import TreeView
 from .enums import Aggregation, Direction, Frequency, GoalKind, GoalStatus
 from .org import Cycle, OrgUnit, Person, load_nodes
+from .scoring import ScoreExplanation
 
 Owner = Annotated[OrgUnit | Person, strawberry.union("Owner", description="Who owns a goal.")]
 
@@ -323,6 +326,7 @@ class Kpi(GoalNode):
     weight: float
     frequency: Frequency
     aggregation: Aggregation
+    scoring_policy: str = strawberry.field(description="The policy that turns values into scores.")
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[models.Kpi]
@@ -344,6 +348,7 @@ class Kpi(GoalNode):
             weight=row.weight,
             frequency=row.frequency,
             aggregation=row.aggregation,
+            scoring_policy=row.scoring_policy,
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
@@ -380,9 +385,21 @@ class Kpi(GoalNode):
     async def progress(self, info: Info) -> float | None:
         return kpi_progress(self.row) if await self.values_visible(info) else None
 
-    @strawberry.field(description="Score of the KPI, 0..1 (for now equal to progress).")
+    async def _explained(self, info: Info) -> tuple[CoreExplanation | None, str | None]:
+        if not await self.values_visible(info):
+            return None, None
+        packs = await info.context.tenant_packs()
+        return explain_value(self.row, self.row.current_value, packs.scoring_policy)
+
+    @strawberry.field(description="The newest value scored by the KPI's policy (1.0 = on target).")
     async def score(self, info: Info) -> float | None:
-        return await self.progress(info)
+        explained, _ = await self._explained(info)
+        return explained.score if explained else None
+
+    @strawberry.field(description="How the score was reached; null if no value or not visible.")
+    async def explain(self, info: Info) -> ScoreExplanation | None:
+        explained, note = await self._explained(info)
+        return ScoreExplanation.of(explained, note) if explained else None
 
     @strawberry.field(description="Measurements of the last `days` days up to the newest one.")
     async def recent_measurements(self, info: Info, days: int = 30) -> list[Measurement]:
