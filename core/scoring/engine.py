@@ -1,0 +1,100 @@
+"""The scoring engine for one cycle: KPI scores, key-result and objective grades.
+
+Pure and set-based: it takes the rows of a cycle (loaded in a constant number of
+queries by ``scoring.load``) and computes every score in one bottom-up pass, so
+recomputing everything from scratch is as cheap as the data it reads.
+
+- KPI score: the KPI's policy applied to its value over the cycle.
+- Key-result grade (0..1): the link-weighted mean of the scores of the KPIs feeding
+  it, clamped to 0..1; a key result without KPI data grades by its own check-ins,
+  (current − start) / (target − start), clamped.
+- Objective grade: the weighted mean of its key results' grades (by weight) and of its
+  aligned sub-objectives' grades (by alignment weight).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..models import KeyResult, Kpi, KpiLink, Objective
+from ..policy import ScoreExplanation
+from ..progress import key_result_own_progress
+from .resolve import PolicyLookup, resolve_policy
+
+
+def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+    """Mean of the known values by weight; None when nothing is known."""
+    known = [(v, w) for v, w in pairs if v is not None and w > 0]
+    total = sum(w for _, w in known)
+    return sum(v * w for v, w in known) / total if known and total else None
+
+
+def clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+@dataclass
+class CycleRows:
+    """What one cycle's scores are computed from."""
+
+    objectives: list[Objective]
+    key_results: list[KeyResult]
+    links: list[KpiLink]
+    kpis: dict[int, Kpi]
+    values: dict[int, float]
+
+
+@dataclass
+class CycleScores:
+    """Every score of a cycle, with the explanation of each KPI score."""
+
+    kpis: dict[int, ScoreExplanation] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    key_results: dict[int, float] = field(default_factory=dict)
+    objectives: dict[int, float | None] = field(default_factory=dict)
+
+
+def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleScores:
+    result = CycleScores()
+    for kpi in rows.kpis.values():
+        value = rows.values.get(kpi.id)
+        if value is None:
+            continue
+        resolved = resolve_policy(kpi.scoring_policy, lookup)
+        result.kpis[kpi.id] = resolved.policy.explain(
+            value, kpi.target, kpi.threshold, kpi.direction
+        )
+        if resolved.note:
+            result.notes[kpi.id] = resolved.note
+    links_of: dict[int, list[KpiLink]] = defaultdict(list)
+    for link in rows.links:
+        links_of[link.key_result_id].append(link)
+    for key_result in rows.key_results:
+        fed = weighted_mean(
+            (result.kpis[link.kpi_id].score if link.kpi_id in result.kpis else None, link.weight)
+            for link in links_of.get(key_result.id, [])
+        )
+        result.key_results[key_result.id] = (
+            clamp(fed) if fed is not None else key_result_own_progress(key_result)
+        )
+    krs_of: dict[int, list[KeyResult]] = defaultdict(list)
+    for key_result in rows.key_results:
+        krs_of[key_result.objective_id].append(key_result)
+    ids = {o.id for o in rows.objectives}
+    children: dict[int, list[Objective]] = defaultdict(list)
+    for objective in rows.objectives:
+        if objective.parent_id in ids:
+            children[objective.parent_id].append(objective)
+    for objective in sorted(rows.objectives, key=lambda o: -o.depth):
+        result.objectives[objective.id] = weighted_mean(
+            [
+                *((result.key_results[k.id], k.weight) for k in krs_of.get(objective.id, [])),
+                *(
+                    (result.objectives[c.id], c.alignment_weight)
+                    for c in children.get(objective.id, [])
+                ),
+            ]
+        )
+    return result
