@@ -57,6 +57,8 @@ class CycleScores:
 
 
 def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleScores:
+    """Every score of the cycle. Rows are taken in id order, so the floating-point sums
+    (and thus every number) are identical however the rows arrived."""
     result = CycleScores()
     for kpi in rows.kpis.values():
         value = rows.values.get(kpi.id)
@@ -69,9 +71,11 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
         if resolved.note:
             result.notes[kpi.id] = resolved.note
     links_of: dict[int, list[KpiLink]] = defaultdict(list)
-    for link in rows.links:
+    for link in sorted(rows.links, key=lambda link: (link.key_result_id, link.kpi_id)):
         links_of[link.key_result_id].append(link)
-    for key_result in rows.key_results:
+    key_results = sorted(rows.key_results, key=lambda k: k.id)
+    objectives = sorted(rows.objectives, key=lambda o: o.id)
+    for key_result in key_results:
         fed = weighted_mean(
             (result.kpis[link.kpi_id].score if link.kpi_id in result.kpis else None, link.weight)
             for link in links_of.get(key_result.id, [])
@@ -80,14 +84,14 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
             clamp(fed) if fed is not None else key_result_own_progress(key_result)
         )
     krs_of: dict[int, list[KeyResult]] = defaultdict(list)
-    for key_result in rows.key_results:
+    for key_result in key_results:
         krs_of[key_result.objective_id].append(key_result)
-    ids = {o.id for o in rows.objectives}
+    ids = {o.id for o in objectives}
     children: dict[int, list[Objective]] = defaultdict(list)
-    for objective in rows.objectives:
+    for objective in objectives:
         if objective.parent_id in ids:
             children[objective.parent_id].append(objective)
-    for objective in sorted(rows.objectives, key=lambda o: -o.depth):
+    for objective in sorted(objectives, key=lambda o: -o.depth):
         result.objectives[objective.id] = weighted_mean(
             [
                 *((result.key_results[k.id], k.weight) for k in krs_of.get(objective.id, [])),
