@@ -65,6 +65,10 @@ async def _variables(tenant: Tenant) -> dict[str, str | None]:
         "kpi": gid("Kpi", wait.id),
         "kr": gid("KeyResult", nps.id),
         "after": None,
+        "person": gid(
+            "Person",
+            (await Person.get(tenant_id=t, email="sh-xuhui.manager@freshmart.example")).id,
+        ),
     }
 
 
