@@ -16,6 +16,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from ..core.errors import AuthError, ErrorCode
 from ..core.identity import bearer_token, read_token
+from ..core.scoring.engine import CycleScores, score_cycle
+from ..core.scoring.load import load_cycle
 from ..core.settings import Settings
 from ..core.tenancy import TenantScope, open_scope
 from ..plugins.manager import PackManager
@@ -36,6 +38,7 @@ class Context:
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     _tenant_packs: asyncio.Future[TenantPacks] | None = field(default=None, repr=False)
+    _cycle_scores: dict[int, asyncio.Future[CycleScores]] = field(default_factory=dict, repr=False)
 
     @property
     def scope(self) -> TenantScope:
@@ -57,6 +60,19 @@ class Context:
         if self._tenant_packs is None:
             self._tenant_packs = asyncio.ensure_future(tenant_packs(self.scope, self.packs))
         return await self._tenant_packs
+
+    async def cycle_scores(self, cycle_id: int) -> CycleScores:
+        """Every score of a cycle, computed once per request (set-based)."""
+        if cycle_id not in self._cycle_scores:
+            self._cycle_scores[cycle_id] = asyncio.ensure_future(self._score(cycle_id))
+        return await self._cycle_scores[cycle_id]
+
+    async def _score(self, cycle_id: int) -> CycleScores:
+        cycle = await self.loaders.cycle.load(cycle_id)
+        if cycle is None:
+            return CycleScores()
+        packs = await self.tenant_packs()
+        return score_cycle(await load_cycle(self.scope, cycle), packs.scoring_policy)
 
     def forget_tenant_packs(self) -> None:
         """Enablement changed during this request: load the view again next time."""

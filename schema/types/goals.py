@@ -123,9 +123,13 @@ class Objective(GoalNode):
             return self.tree.progress.objectives.get(self.row.id)
         return await info.context.loaders.objective_progress.load(self.row.id)
 
-    @strawberry.field(description="Grade of the objective, 0..1 (for now equal to progress).")
+    @strawberry.field(
+        description="Grade in its cycle, 0..1: the weighted roll-up of its key results' and "
+        "aligned objectives' grades (see docs/scoring.md)."
+    )
     async def score(self, info: Info) -> float | None:
-        return await self.progress(info)
+        scores = await info.context.cycle_scores(self.row.cycle_id)
+        return scores.objectives.get(self.row.id)
 
     @strawberry.field(description="Active key results of this objective.")
     async def key_results(self, info: Info) -> list[KeyResult]:
@@ -220,9 +224,19 @@ class KeyResult(GoalNode):
             return self.tree.progress.key_results.get(self.row.id)
         return await info.context.loaders.key_result_progress.load(self.row.id)
 
-    @strawberry.field(description="Grade of the key result, 0..1 (for now equal to progress).")
+    @strawberry.field(
+        description="Grade in its objective's cycle, 0..1: from the scores of the KPIs "
+        "feeding it over the cycle, else from its check-ins."
+    )
     async def score(self, info: Info) -> float | None:
-        return await self.progress(info)
+        if self.tree is not None and self.row.objective_id in self.tree.graph.objectives:
+            cycle_id = self.tree.graph.objectives[self.row.objective_id].cycle_id
+        else:
+            objective = await info.context.loaders.objective.load(self.row.objective_id)
+            if objective is None:
+                return None
+            cycle_id = objective.cycle_id
+        return (await info.context.cycle_scores(cycle_id)).key_results.get(self.row.id)
 
     @strawberry.field(description="The KPIs feeding this key result, with their weights.")
     async def kpi_links(self, info: Info) -> list[KpiLink]:
