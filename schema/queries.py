@@ -15,7 +15,7 @@ from .context import Info
 from .ids import decode, decode_optional
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
-from .score_queries import ScoreQueries
+from .score_queries import ScoreQueries, SimulationQueries
 from .tree import TreeView
 from .types.enums import GoalStatus
 from .types.goals import GoalNode, KeyResult, Kpi, Measurement, Objective
@@ -32,7 +32,7 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 
 @strawberry.type
-class Query(PackQueries, ScoreQueries):
+class Query(PackQueries, ScoreQueries, SimulationQueries):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error

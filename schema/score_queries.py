@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import strawberry
@@ -10,10 +11,14 @@ from strawberry import relay
 from ..core import models
 from ..core.access import can_see_values
 from ..core.enums import Role
-from ..core.errors import forbidden
+from ..core.errors import DomainError, ErrorCode, forbidden
 from ..core.owners import OwnerRef
 from ..core.scoring import scorecard as cards
+from ..core.scoring.scorecard import Shares
 from ..core.scoring.service import ScoredCycle, score
+from ..core.scoring.simulate import simulate
+from ..core.services.stages import check_shares, weightings
+from ..core.tenancy import TenantScope
 from .context import Info
 from .ids import decode, decode_optional
 from .types.org import OrgUnit, Person
@@ -106,3 +111,120 @@ class ScoreQueries:
                 )
             )
         return ranked
+
+
+@strawberry.type(description="One person's combined score and rank, now and under the proposal.")
+class SimulatedPerson:
+    person: Person
+    before: float | None
+    after: float | None
+    rank_before: int | None
+    rank_after: int | None
+
+
+@strawberry.type(description="One org unit's combined score and rank, now and under the proposal.")
+class SimulatedUnit:
+    org_unit: OrgUnit
+    before: float | None
+    after: float | None
+    rank_before: int | None
+    rank_after: int | None
+
+
+@strawberry.type(description="Who moves if the weighting changes; nothing is saved.")
+class WeightingSimulation:
+    stage_before: str
+    okr_share_before: float
+    kpi_share_before: float
+    stage_after: str
+    okr_share_after: float
+    kpi_share_after: float
+    people: list[SimulatedPerson]
+    units: list[SimulatedUnit]
+
+
+@strawberry.type
+class SimulationQueries:
+    @strawberry.field(
+        description="Scores and ranks of a unit's people and sub-units now and under another "
+        "stage's weighting (or explicit shares), without saving anything. Admins only."
+    )
+    async def simulate_weighting(
+        self,
+        info: Info,
+        org_unit_id: relay.GlobalID,
+        stage: str | None = None,
+        okr_share: float | None = None,
+        kpi_share: float | None = None,
+        cycle_id: relay.GlobalID | None = None,
+    ) -> WeightingSimulation:
+        scope = info.context.scope
+        if scope.role is not Role.ADMIN:
+            raise forbidden("only admins may simulate weightings")
+        unit = await scope.get(
+            models.OrgUnit, decode(org_unit_id, "OrgUnit", "orgUnitId"), "orgUnitId"
+        )
+        packs = await info.context.tenant_packs()
+        presets = packs.stage_presets()
+        proposed = await _proposed(scope, presets, stage, okr_share, kpi_share)
+        scored = await _scored(info, cycle_id)
+        people = (
+            await scope.query(models.Person)
+            .filter(org_unit__path__startswith=unit.path)
+            .order_by("id")
+        )
+        units = await scope.query(models.OrgUnit).filter(path__startswith=unit.path).order_by("id")
+        moved_people, moved_units = simulate(
+            scored.rows, scored.scores, scored.shares, proposed, people, units
+        )
+        return WeightingSimulation(
+            stage_before=scored.shares.stage,
+            okr_share_before=scored.shares.okr_share,
+            kpi_share_before=scored.shares.kpi_share,
+            stage_after=proposed.stage,
+            okr_share_after=proposed.okr_share,
+            kpi_share_after=proposed.kpi_share,
+            people=[
+                SimulatedPerson(
+                    person=Person.from_row(m.subject),
+                    before=m.before,
+                    after=m.after,
+                    rank_before=m.rank_before,
+                    rank_after=m.rank_after,
+                )
+                for m in moved_people
+            ],
+            units=[
+                SimulatedUnit(
+                    org_unit=OrgUnit.from_row(m.subject),
+                    before=m.before,
+                    after=m.after,
+                    rank_before=m.rank_before,
+                    rank_after=m.rank_after,
+                )
+                for m in moved_units
+            ],
+        )
+
+
+async def _proposed(
+    scope: TenantScope,
+    presets: Mapping[str, float],
+    stage: str | None,
+    okr_share: float | None,
+    kpi_share: float | None,
+) -> Shares:
+    """The shares to simulate: a stage's weighting, or explicit shares."""
+    if okr_share is not None or kpi_share is not None:
+        check_shares(okr_share, kpi_share)
+        assert okr_share is not None
+        assert kpi_share is not None
+        return Shares(stage or "custom", okr_share, kpi_share)
+    if stage is None:
+        raise DomainError.single(
+            ErrorCode.REQUIRED, "give a stage or okrShare and kpiShare", "stage"
+        )
+    for weighting in await weightings(scope, presets):
+        if weighting.stage == stage:
+            return Shares(stage, weighting.okr_share, weighting.kpi_share)
+    raise DomainError.single(ErrorCode.INVALID, f"unknown lifecycle stage {stage!r}", "stage")

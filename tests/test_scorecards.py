@@ -141,3 +141,41 @@ async def test_freshmart_store_manager_from_growth_to_mature(client: httpx.Async
     )
     assert mature["combinedScore"] != pytest.approx(growth["combinedScore"])
     assert mature["kpiScore"] == pytest.approx(growth["kpiScore"])
+
+
+SIMULATE = """query($unit: ID!, $stage: String, $o: Float, $k: Float) {
+  simulateWeighting(orgUnitId: $unit, stage: $stage, okrShare: $o, kpiShare: $k) {
+    stageBefore okrShareBefore stageAfter okrShareAfter kpiShareAfter
+    people { person { nameEn } before after rankBefore rankAfter }
+    units { orgUnit { nameEn } before after } } }"""
+
+
+async def test_simulating_a_weighting_saves_nothing(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    await _region_goals(company)
+    region = gid("OrgUnit", company.region.id)
+    body = await gql(client, SIMULATE, {"unit": region, "stage": "mature"}, auth=company.token())
+    sim = body["data"]["simulateWeighting"]
+    assert (sim["stageBefore"], sim["okrShareBefore"]) == ("growth", 0.5)
+    assert (sim["stageAfter"], sim["okrShareAfter"], sim["kpiShareAfter"]) == ("mature", 0.3, 0.7)
+    manager = sim["people"][0]
+    assert manager["person"]["nameEn"] == "Region Manager"
+    assert manager["before"] == pytest.approx(0.5 * 0.855 + 0.5 * 0.825)
+    assert manager["after"] == pytest.approx(0.3 * 0.855 + 0.7 * 0.825)
+    assert (manager["rankBefore"], manager["rankAfter"]) == (1, 1)
+    units = {u["orgUnit"]["nameEn"]: u for u in sim["units"]}
+    assert units["East"]["after"] == pytest.approx(0.3 * 0.855 + 0.7 * 0.825)
+    assert units["Store 1"]["after"] is None
+    # explicit shares, validated like setStageWeighting
+    custom = await gql(client, SIMULATE, {"unit": region, "o": 1.0, "k": 0.0}, auth=company.token())
+    assert custom["data"]["simulateWeighting"]["people"][0]["after"] == pytest.approx(0.855)
+    bad = await gql(client, SIMULATE, {"unit": region, "o": 0.9, "k": 0.3}, auth=company.token())
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+    # nothing changed
+    tenant = await gql(client, "{ tenant { stage weightings { custom } } }", auth=company.token())
+    assert tenant["data"]["tenant"]["stage"] == "growth"
+    assert not any(w["custom"] for w in tenant["data"]["tenant"]["weightings"])
+    refused = await gql(
+        client, SIMULATE, {"unit": region, "stage": "mature"}, auth=company.token("manager")
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -50,6 +50,26 @@ async def weightings(scope: TenantScope, presets: Mapping[str, float]) -> list[W
     return result
 
 
+def check_shares(okr_share: float | None, kpi_share: float | None) -> None:
+    """Both shares given, each in [0, 1], adding up to 1; every problem reported."""
+    problems = [
+        Problem(ErrorCode.REQUIRED, f"{name} is required", name)
+        for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
+        if share is None
+    ]
+    problems += [
+        Problem(ErrorCode.OUT_OF_RANGE, f"{name} must be between 0 and 1", name)
+        for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
+        if share is not None and not (math.isfinite(share) and 0.0 <= share <= 1.0)
+    ]
+    if not problems and abs((okr_share or 0) + (kpi_share or 0) - 1.0) > TOLERANCE:
+        problems.append(
+            Problem(ErrorCode.INVALID, "okrShare and kpiShare must add up to 1", "kpiShare")
+        )
+    if problems:
+        raise DomainError(*problems)
+
+
 def _require_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
         raise forbidden("only admins may switch lifecycle stages and weightings")
@@ -93,17 +113,7 @@ async def set_stage_weighting(
     """Set the tenant's OKR/KPI shares for ``stage`` (each in [0, 1], summing to 1)."""
     _require_admin(scope)
     _require_known(stage, presets)
-    problems = [
-        Problem(ErrorCode.OUT_OF_RANGE, f"{name} must be between 0 and 1", name)
-        for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
-        if not (math.isfinite(share) and 0.0 <= share <= 1.0)
-    ]
-    if not problems and abs(okr_share + kpi_share - 1.0) > TOLERANCE:
-        problems.append(
-            Problem(ErrorCode.INVALID, "okrShare and kpiShare must add up to 1", "kpiShare")
-        )
-    if problems:
-        raise DomainError(*problems)
+    check_shares(okr_share, kpi_share)
     async with in_transaction():
         row = await scope.query(StageWeighting).filter(stage=stage).first()
         preset = presets[stage]
