@@ -68,6 +68,14 @@ async def test_a_key_result_fed_by_two_kpis_grades_by_hand(client: httpx.AsyncCl
     )
     card = body["data"]["scorecard"]
     assert card["objectives"][0]["grade"] == pytest.approx(0.7 * 0.9 + 0.3 * 0.75)  # 0.855
+    explained = await gql(
+        client,
+        "{ keyResults { edges { node { score explain objective { explain } } } } }",
+        auth=company.token(),
+    )
+    node = explained["data"]["keyResults"]["edges"][0]["node"]
+    assert node["explain"] == "(0.7 × 0.9 + 0.3 × 0.75) / 1 = 0.855"
+    assert node["objective"]["explain"] == "(1 × 0.855) / 1 = 0.855"
     assert [k["score"] for k in card["kpis"]] == [pytest.approx(0.9), pytest.approx(0.75)]
     assert card["kpis"][0]["explain"]["formula"] == "min(90 / 100 = 0.9, cap 1.2) = 0.9"
     assert card["okrGrade"] == pytest.approx(0.855)

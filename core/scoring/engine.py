@@ -54,6 +54,18 @@ class CycleScores:
     notes: dict[int, str] = field(default_factory=dict)
     key_results: dict[int, float] = field(default_factory=dict)
     objectives: dict[int, float | None] = field(default_factory=dict)
+    #: How each grade was reached, e.g. "(0.7 × 0.9 + 0.3 × 0.75) / 1 = 0.855".
+    key_result_formulas: dict[int, str] = field(default_factory=dict)
+    objective_formulas: dict[int, str] = field(default_factory=dict)
+
+
+def formula(pairs: Iterable[tuple[float | None, float]], result: float | None) -> str:
+    """The weighted mean written out with its numbers (unknown parts left out)."""
+    known = [(v, w) for v, w in pairs if v is not None and w > 0]
+    if not known or result is None:
+        return "no data yet"
+    terms = " + ".join(f"{w:g} × {v:.4g}" for v, w in known)
+    return f"({terms}) / {sum(w for _, w in known):g} = {result:.4g}"
 
 
 def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleScores:
@@ -76,13 +88,23 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
     key_results = sorted(rows.key_results, key=lambda k: k.id)
     objectives = sorted(rows.objectives, key=lambda o: o.id)
     for key_result in key_results:
-        fed = weighted_mean(
+        parts = [
             (result.kpis[link.kpi_id].score if link.kpi_id in result.kpis else None, link.weight)
             for link in links_of.get(key_result.id, [])
-        )
-        result.key_results[key_result.id] = (
-            clamp(fed) if fed is not None else key_result_own_progress(key_result)
-        )
+        ]
+        fed = weighted_mean(parts)
+        if fed is not None:
+            grade = clamp(fed)
+            text = formula(parts, fed) + (f", clamped to {grade:.4g}" if grade != fed else "")
+        else:
+            grade = key_result_own_progress(key_result)
+            text = (
+                f"({key_result.current_value:g} − {key_result.start_value:g}) / "
+                f"({key_result.target_value:g} − {key_result.start_value:g}), "
+                f"clamped = {grade:.4g}"
+            )
+        result.key_results[key_result.id] = grade
+        result.key_result_formulas[key_result.id] = text
     krs_of: dict[int, list[KeyResult]] = defaultdict(list)
     for key_result in key_results:
         krs_of[key_result.objective_id].append(key_result)
@@ -92,13 +114,14 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
         if objective.parent_id in ids:
             children[objective.parent_id].append(objective)
     for objective in sorted(objectives, key=lambda o: -o.depth):
-        result.objectives[objective.id] = weighted_mean(
-            [
-                *((result.key_results[k.id], k.weight) for k in krs_of.get(objective.id, [])),
-                *(
-                    (result.objectives[c.id], c.alignment_weight)
-                    for c in children.get(objective.id, [])
-                ),
-            ]
-        )
+        parts = [
+            *((result.key_results[k.id], k.weight) for k in krs_of.get(objective.id, [])),
+            *(
+                (result.objectives[c.id], c.alignment_weight)
+                for c in children.get(objective.id, [])
+            ),
+        ]
+        objective_grade = weighted_mean(parts)
+        result.objectives[objective.id] = objective_grade
+        result.objective_formulas[objective.id] = formula(parts, objective_grade)
     return result

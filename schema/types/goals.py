@@ -131,6 +131,11 @@ class Objective(GoalNode):
         scores = await info.context.cycle_scores(self.row.cycle_id)
         return scores.objectives.get(self.row.id)
 
+    @strawberry.field(description="How the grade was reached: its parts, weights and result.")
+    async def explain(self, info: Info) -> str | None:
+        scores = await info.context.cycle_scores(self.row.cycle_id)
+        return scores.objective_formulas.get(self.row.id)
+
     @strawberry.field(description="Active key results of this objective.")
     async def key_results(self, info: Info) -> list[KeyResult]:
         if self.tree is not None:
@@ -237,6 +242,17 @@ class KeyResult(GoalNode):
                 return None
             cycle_id = objective.cycle_id
         return (await info.context.cycle_scores(cycle_id)).key_results.get(self.row.id)
+
+    @strawberry.field(
+        description="How the grade was reached: the feeding KPIs' scores and "
+        "link weights, or the check-in span."
+    )
+    async def explain(self, info: Info) -> str | None:
+        objective = await info.context.loaders.objective.load(self.row.objective_id)
+        if objective is None:
+            return None
+        scores = await info.context.cycle_scores(objective.cycle_id)
+        return scores.key_result_formulas.get(self.row.id)
 
     @strawberry.field(description="The KPIs feeding this key result, with their weights.")
     async def kpi_links(self, info: Info) -> list[KpiLink]:
