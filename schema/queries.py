@@ -11,6 +11,7 @@ from ..core import models
 from ..core.errors import DomainError, ErrorCode
 from ..core.graph import load_goal_graph
 from ..core.progress import compute_progress
+from ..core.scoring.graph_scores import score_graph
 from .context import Info
 from .ids import decode, decode_optional
 from .pack_queries import PackQueries
@@ -74,7 +75,9 @@ class Query(PackQueries, ScoreQueries, SimulationQueries):
         cycle = decode_optional(cycle_id, "Cycle", "cycleId")
         graph = await load_goal_graph(scope, [root] if root is not None else None, cycle)
         await info.context.loaders.prime_graph(graph)
-        view = TreeView(graph, compute_progress(graph), depth)
+        packs = await info.context.tenant_packs()
+        scores = await score_graph(scope, graph, packs.scoring_policy)
+        view = TreeView(graph, compute_progress(graph), depth, scores)
         return [Objective.from_row(graph.objectives[r], view) for r in graph.roots]
 
     @strawberry.field

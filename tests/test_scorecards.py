@@ -187,3 +187,41 @@ async def test_simulating_a_weighting_saves_nothing(client: httpx.AsyncClient) -
         client, SIMULATE, {"unit": region, "stage": "mature"}, auth=company.token("manager")
     )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_tree_scores_equal_whole_cycle_scores_on_the_demo(
+    client: httpx.AsyncClient,
+) -> None:
+    """A tree scored on its own gives every node exactly the grade the whole cycle gives."""
+    summary = await seed_demo(date(2026, 11, 28))
+    tenant = await Tenant.get(id=summary.tenant_id)
+    admin = token(tenant, Role.ADMIN, await Person.get(id=summary.admin_person_id))
+    tree = await gql(
+        client,
+        """fragment N on GoalNode { id kind score }
+      { goalTree { ...N children { ...N children { ...N children { ...N } } } } }""",
+        auth=admin,
+    )
+    in_tree: dict[str, float | None] = {}
+
+    def walk(nodes: list[dict]) -> None:
+        for node in nodes:
+            if node["kind"] != "KPI":
+                in_tree[node["id"]] = node["score"]
+            walk(node.get("children") or [])
+
+    walk(tree["data"]["goalTree"])
+    lists = await gql(
+        client,
+        """{ objectives(first: 100) { edges { node { id score } } }
+      keyResults(first: 100) { edges { node { id score } } } }""",
+        auth=admin,
+    )
+    whole = {
+        e["node"]["id"]: e["node"]["score"]
+        for field in ("objectives", "keyResults")
+        for e in lists["data"][field]["edges"]
+    }
+    assert len(in_tree) == len(whole) == 17
+    assert in_tree == whole
+    assert all(score is not None for score in whole.values())

@@ -16,6 +16,7 @@ from strawberry import relay
 from ...core import models
 from ...core.policy import ScoreExplanation as CoreExplanation
 from ...core.progress import kpi_progress
+from ...core.scoring.engine import CycleScores
 from ...core.scoring.resolve import explain_value
 from ..context import Info
 from ..tree import TreeView
@@ -128,13 +129,15 @@ class Objective(GoalNode):
         "aligned objectives' grades (see docs/scoring.md)."
     )
     async def score(self, info: Info) -> float | None:
-        scores = await info.context.cycle_scores(self.row.cycle_id)
-        return scores.objectives.get(self.row.id)
+        return (await self._scores(info)).objectives.get(self.row.id)
+
+    async def _scores(self, info: Info) -> CycleScores:
+        in_tree = self.tree.cycle_scores(self.row.cycle_id) if self.tree is not None else None
+        return in_tree or await info.context.cycle_scores(self.row.cycle_id)
 
     @strawberry.field(description="How the grade was reached: its parts, weights and result.")
     async def explain(self, info: Info) -> str | None:
-        scores = await info.context.cycle_scores(self.row.cycle_id)
-        return scores.objective_formulas.get(self.row.id)
+        return (await self._scores(info)).objective_formulas.get(self.row.id)
 
     @strawberry.field(description="Active key results of this objective.")
     async def key_results(self, info: Info) -> list[KeyResult]:
@@ -234,25 +237,29 @@ class KeyResult(GoalNode):
         "feeding it over the cycle, else from its check-ins."
     )
     async def score(self, info: Info) -> float | None:
+        scores = await self._scores(info)
+        return scores.key_results.get(self.row.id) if scores else None
+
+    async def _scores(self, info: Info) -> CycleScores | None:
         if self.tree is not None and self.row.objective_id in self.tree.graph.objectives:
             cycle_id = self.tree.graph.objectives[self.row.objective_id].cycle_id
+            in_tree = self.tree.cycle_scores(cycle_id)
+            if in_tree is not None:
+                return in_tree
         else:
             objective = await info.context.loaders.objective.load(self.row.objective_id)
             if objective is None:
                 return None
             cycle_id = objective.cycle_id
-        return (await info.context.cycle_scores(cycle_id)).key_results.get(self.row.id)
+        return await info.context.cycle_scores(cycle_id)
 
     @strawberry.field(
         description="How the grade was reached: the feeding KPIs' scores and "
         "link weights, or the check-in span."
     )
     async def explain(self, info: Info) -> str | None:
-        objective = await info.context.loaders.objective.load(self.row.objective_id)
-        if objective is None:
-            return None
-        scores = await info.context.cycle_scores(objective.cycle_id)
-        return scores.key_result_formulas.get(self.row.id)
+        scores = await self._scores(info)
+        return scores.key_result_formulas.get(self.row.id) if scores else None
 
     @strawberry.field(description="The KPIs feeding this key result, with their weights.")
     async def kpi_links(self, info: Info) -> list[KpiLink]:
