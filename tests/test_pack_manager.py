@@ -227,6 +227,8 @@ def test_tenant_view_calls_only_enabled_packs() -> None:
     retail_only = manager.subset_caller("goalgraph_training_recommendations", ["retail"])
     courses = [c for batch in retail_only(kpi_code="customer_wait_time", misses=3) for c in batch]
     assert [c.code for c in courses] == ["queue_management"]
+    longer = [c for b in retail_only(kpi_code="customer_wait_time", misses=4) for c in b]
+    assert longer[0].hours == 2 * courses[0].hours
     manufacturing_only = manager.subset_caller(
         "goalgraph_training_recommendations", ["manufacturing"]
     )

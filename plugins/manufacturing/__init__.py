@@ -15,6 +15,7 @@ from ...adapters.contract import DataAdapter
 from ...adapters.http_json import HttpJsonAdapter
 from ...core.enums import Aggregation, Direction, Frequency
 from ...core.policy import ScoringPolicy
+from ..courses import recommend
 from ..hookspecs import hookimpl
 from ..types import (
     KeyResultTemplate,
@@ -322,12 +323,4 @@ def goalgraph_scoring_policy(name: str) -> ScoringPolicy | None:
 def goalgraph_training_recommendations(
     kpi_code: str, misses: int
 ) -> Sequence[TrainingRecommendation]:
-    return [
-        TrainingRecommendation(
-            code=code,
-            title=_l(zh, en),
-            hours=hours * (2 if misses >= 4 else 1),
-            kpi_codes=(kpi_code,),
-        )
-        for code, zh, en, hours in COURSES.get(kpi_code, [])
-    ]
+    return recommend(COURSES, kpi_code, misses)
