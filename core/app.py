@@ -22,7 +22,7 @@ from ..plugins.manager import PackManager
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
-from .db import tortoise_config
+from .db import require_migrated, tortoise_config
 from .settings import Settings, get_settings
 
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await require_migrated(settings.database_url)
             yield
 
     return Starlette(

@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
 
 MODELS_MODULE = "goalgraph.core.models"
 MIGRATIONS_MODULE = "goalgraph.core.migrations"
@@ -52,6 +53,28 @@ async def migrate(database_url: str) -> None:
         await run_migrations(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Migrations not yet applied to the (already opened) database, oldest first."""
+    config = tortoise_config(database_url)
+    executor = MigrationExecutor(Tortoise.get_connection("default"), config["apps"])
+    steps = await executor.plan(None)
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps]
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is older than the code: run ``goalgraph migrate``."""
+
+
+async def require_migrated(database_url: str) -> None:
+    """Refuse to serve a database whose schema lags behind (clear, early, not a 500)."""
+    pending = await pending_migrations(database_url)
+    if pending:
+        raise NotMigrated(
+            f"the database at {database_url} needs {len(pending)} migration(s) "
+            f"({', '.join(pending)}): run `goalgraph migrate` first"
+        )
 
 
 @asynccontextmanager

@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from goalgraph.core.db import TORTOISE_ORM
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +108,17 @@ def test_each_folder_imports_only_what_it_may() -> None:
                 if target != folder and target not in allowed:
                     offences.append(f"{module.relative_to(ROOT)} imports {target}")
     assert offences == []
+
+
+async def test_the_app_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from goalgraph.core.app import create_app
+    from goalgraph.core.db import NotMigrated
+    from goalgraph.core.settings import Settings
+
+    url = f"sqlite://{tmp_path / 'empty.sqlite3'}"
+    app = create_app(Settings(database_url=url, secret="x" * 40))
+    with pytest.raises(NotMigrated, match="run `goalgraph migrate` first"):
+        async with LifespanManager(app):
+            pass
