@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from goalgraph.core.models import Kpi, Measurement
+from goalgraph.core.models import Kpi, Measurement, MeasurementRevision
 
 from .factories import build_chain, gid, gql, make_company
 
@@ -120,3 +120,16 @@ async def test_employee_cannot_record_values_of_the_store_kpi(client: httpx.Asyn
     )
     assert body["data"]["recordMeasurements"]["errors"][0]["code"] == "FORBIDDEN"
     assert await Measurement.all().count() == 0
+
+
+async def test_a_replaced_value_is_kept_as_a_revision(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    kpi = (await build_chain(company))["kpis"][0]
+    entry = {"kpiId": gid("Kpi", kpi.id), "period": "2026-11-27", "value": 4.0}
+    for value in (4.0, 4.0, 3.2):  # the same value twice, then a correction
+        body = await gql(client, RECORD, {"e": [{**entry, "value": value}]}, auth=company.token())
+        assert body["data"]["recordMeasurements"]["errors"] == []
+    assert [m.value for m in await Measurement.filter(kpi_id=kpi.id)] == [3.2]
+    revisions = await MeasurementRevision.filter(kpi_id=kpi.id)
+    assert [(r.value, r.period_start.isoformat()) for r in revisions] == [(4.0, "2026-11-27")]
+    assert revisions[0].replaced_at >= revisions[0].recorded_at

@@ -1,6 +1,6 @@
 """Tortoise models of goalgraph; every row but ``Tenant`` carries its tenant."""
 
-from .activity import AuditEvent, CheckIn, Measurement
+from .activity import AuditEvent, CheckIn, Measurement, MeasurementRevision
 from .base import TenantOwned
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
@@ -17,6 +17,7 @@ __all__ = [
     "Kpi",
     "KpiLink",
     "Measurement",
+    "MeasurementRevision",
     "Objective",
     "OrgUnit",
     "PackEnablement",

@@ -38,6 +38,30 @@ class Measurement(TenantOwned):
         indexes = (("tenant_id", "kpi_id", "period_start"),)
 
 
+class MeasurementRevision(TenantOwned):
+    """A value a measurement held before it was replaced (nothing is lost).
+
+    Writing a KPI's period again replaces the measurement's value; the value it
+    replaces is kept here with when it had been recorded, so figures can be traced
+    and reproduced as they were.
+    """
+
+    kpi: fields.ForeignKeyRelation[Kpi] = fields.ForeignKeyField(
+        "models.Kpi", related_name="revisions", on_delete=fields.CASCADE
+    )
+    kpi_id: int
+    period_start = fields.DateField()
+    value = fields.FloatField()
+    source = fields.CharField(max_length=64)
+    recorded_at = fields.DatetimeField()
+    recorded_by_id = fields.IntField(null=True)
+    replaced_at = fields.DatetimeField()
+
+    class Meta:
+        table = "measurement_revision"
+        indexes = (("tenant_id", "kpi_id", "period_start"),)
+
+
 class CheckIn(TenantOwned):
     """A progress update on a key result, with the author's confidence."""
 

@@ -3,7 +3,8 @@
 A batch is checked whole before anything is written and written in one
 transaction: either every value lands or none does. Writing a period again
 replaces its value (an upsert on the ``(kpi, period_start)`` key), so replays
-from data adapters never double a number.
+from data adapters never double a number; a value that changes is kept as a
+``MeasurementRevision``, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tortoise.transactions import in_transaction
 from ..access import can_edit_goal
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, Problem
-from ..models import Kpi, Measurement
+from ..models import Kpi, Measurement, MeasurementRevision
 from ..owners import owner_refs
 from ..periods import period_start
 from ..tenancy import TenantScope
@@ -88,6 +89,7 @@ async def record_measurements(
             recorded_by_id=scope.actor.person_id,
         )
     async with in_transaction():
+        await _keep_replaced(scope, latest, now)
         await Measurement.bulk_create(
             list(latest.values()),
             on_conflict=["kpi_id", "period_start"],
@@ -99,6 +101,32 @@ async def record_measurements(
         )
     by_key = {(m.kpi_id, m.period_start): m for m in stored}
     return [by_key[(e.kpi_id, period_start(e.period, kpis[e.kpi_id].frequency))] for e in entries]
+
+
+async def _keep_replaced(
+    scope: TenantScope, incoming: dict[tuple[int, date], Measurement], now: datetime
+) -> None:
+    """Keep, as revisions, the stored values this batch is about to change."""
+    stored = await scope.query(Measurement).filter(
+        kpi_id__in={k for k, _ in incoming}, period_start__in={p for _, p in incoming}
+    )
+    replaced = [
+        scope.build(
+            MeasurementRevision,
+            kpi_id=old.kpi_id,
+            period_start=old.period_start,
+            value=old.value,
+            source=old.source,
+            recorded_at=old.recorded_at,
+            recorded_by_id=old.recorded_by_id,
+            replaced_at=now,
+        )
+        for old in stored
+        if (new := incoming.get((old.kpi_id, old.period_start))) is not None
+        and (new.value, new.source) != (old.value, old.source)
+    ]
+    if replaced:
+        await MeasurementRevision.bulk_create(replaced)
 
 
 async def _refresh_current(
