@@ -36,3 +36,31 @@ async def record(
         before=before,
         after=after,
     )
+
+
+async def record_many(
+    scope: TenantScope,
+    action: str,
+    entity_type: str,
+    entity_ids: list[int],
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """One event per entity, in one statement (e.g. every goal of an archived subtree)."""
+    if not entity_ids:
+        return
+    await AuditEvent.bulk_create(
+        [
+            scope.build(
+                AuditEvent,
+                actor_id=scope.actor.person_id,
+                actor_role=scope.role.value,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+            )
+            for entity_id in entity_ids
+        ]
+    )

@@ -51,3 +51,23 @@ async def test_a_refused_change_leaves_no_trace(client: httpx.AsyncClient) -> No
     )
     assert body["data"]["updateKpi"]["errors"][0]["code"] == "FORBIDDEN"
     assert await AuditEvent.all().count() == before
+
+
+async def test_archiving_a_subtree_audits_every_goal_it_archives(
+    client: httpx.AsyncClient,
+) -> None:
+    company = await make_company("acme")
+    made = await build_chain(company, depth=3)
+    top, middle, leaf = made["objectives"]
+    kr = made["key_results"][0]
+    archive = """mutation($id: ID!) { archiveObjective(id: $id) { errors { code } } }"""
+    # the leaf first, then the whole chain from the top
+    await gql(client, archive, {"id": gid("Objective", leaf.id)}, auth=company.token())
+    await gql(client, archive, {"id": gid("Objective", top.id)}, auth=company.token())
+    events = await AuditEvent.filter(action__endswith=".archived").order_by("id")
+    assert [(e.entity_type, e.entity_id, e.after["with"]) for e in events] == [
+        ("objective", leaf.id, leaf.id),
+        ("key_result", kr.id, leaf.id),
+        ("objective", top.id, top.id),
+        ("objective", middle.id, top.id),
+    ]

@@ -168,17 +168,27 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
     if objective.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is already archived", "id")
     async with in_transaction():
-        subtree = scope.query(Objective).filter(path__startswith=objective.path)
-        ids = [row["id"] for row in await subtree.values("id")]
+        # Only what is still active changes, and each of those gets its own event, so
+        # the trail says exactly which goals left and when.
+        ids: list[int] = [
+            row.id
+            for row in await scope.query(Objective)
+            .filter(path__startswith=objective.path, status=GoalStatus.ACTIVE)
+            .order_by("id")
+            .only("id")
+        ]
+        kr_ids: list[int] = [
+            row.id
+            for row in await scope.query(KeyResult)
+            .filter(objective_id__in=ids, status=GoalStatus.ACTIVE)
+            .order_by("id")
+            .only("id")
+        ]
         await scope.query(Objective).filter(id__in=ids).update(status=GoalStatus.ARCHIVED)
-        await scope.query(KeyResult).filter(objective_id__in=ids).update(status=GoalStatus.ARCHIVED)
-        await audit.record(
-            scope,
-            "objective.archived",
-            "objective",
-            objective.id,
-            before={"status": GoalStatus.ACTIVE.value},
-            after={"status": GoalStatus.ARCHIVED.value, "objectives": len(ids)},
-        )
+        await scope.query(KeyResult).filter(id__in=kr_ids).update(status=GoalStatus.ARCHIVED)
+        before = {"status": GoalStatus.ACTIVE.value}
+        after = {"status": GoalStatus.ARCHIVED.value, "with": objective.id}
+        await audit.record_many(scope, "objective.archived", "objective", ids, before, after)
+        await audit.record_many(scope, "key_result.archived", "key_result", kr_ids, before, after)
     objective.status = GoalStatus.ARCHIVED
     return objective
