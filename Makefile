@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install dev-install clean
+.PHONY: demo test lint install dev-install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,20 @@ demo: install
 
 ## Install with the dev tools and run the whole suite (SQLite, plus PostgreSQL when
 ## GOALGRAPH_TEST_POSTGRES_URL is set).
-test: dev-install
+test: dev-install browser
 	$(BIN)/pytest
+
+## The GraphiQL test opens the page in a real headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "the browser test needs chromium: install it (e.g. apt-get install chromium)"; \
+	    exit 1; \
+	  fi; }
 
 lint: dev-install
 	$(BIN)/ruff check .
