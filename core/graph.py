@@ -32,9 +32,6 @@ class GoalGraph:
     kpis: dict[int, Kpi]
     links_of: dict[int, list[KpiLink]] = field(default_factory=dict)
 
-    def size(self) -> int:
-        return len(self.objectives) + len(self.key_results) + len(self.kpis)
-
 
 def _objective_q(prefix: str, paths: list[str] | None, cycle_id: int | None) -> Q:
     """Objectives under ``paths`` (or all), seen through a relation ``prefix``."""

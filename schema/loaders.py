@@ -25,7 +25,6 @@ from ..core.models import (
     Objective,
     OrgUnit,
     Person,
-    Tenant,
     TenantOwned,
 )
 from ..core.owners import owner_refs
@@ -83,10 +82,6 @@ class Loaders:
         await self.values_visible.load_many(
             list({(k.owner_unit_id, k.owner_person_id) for k in graph.kpis.values()})
         )
-
-    @property
-    def tenant(self) -> Tenant:
-        return self.scope.tenant
 
     def _by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         async def load(keys: list[int]) -> list[M | None]:

@@ -17,7 +17,6 @@ from .. import audit
 from ..enums import Role
 from ..errors import DomainError, ErrorCode, Problem, forbidden
 from ..models import StageWeighting, Tenant
-from ..stages import BUILT_IN_STAGES
 from ..tenancy import TenantScope
 
 TOLERANCE = 1e-9
@@ -31,10 +30,6 @@ class Weighting:
     okr_share: float
     kpi_share: float
     custom: bool
-
-
-def built_in_presets() -> dict[str, float]:
-    return {name: preset.okr_share for name, preset in BUILT_IN_STAGES.items()}
 
 
 async def weightings(scope: TenantScope, presets: Mapping[str, float]) -> list[Weighting]:
