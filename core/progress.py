@@ -8,29 +8,30 @@ results and aligned sub-objectives. ``None`` means "no data yet", never zero.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .enums import Direction
 from .graph import GoalGraph
 from .models import KeyResult, Kpi
+from .policy import ScoringPolicy
 
 
-def _clamp(value: float) -> float:
+def clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
+def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+    """Mean of the known values by weight; None when nothing is known (never zero)."""
+    known = [(v, w) for v, w in pairs if v is not None and w > 0]
+    total = sum(w for _, w in known)
+    return sum(v * w for v, w in known) / total if known and total else None
+
+
 def kpi_progress(kpi: Kpi) -> float | None:
-    """Achievement of the KPI's latest value against its target, in [0, 1]."""
-    value = kpi.current_value
-    if value is None:
+    """Achievement (达成率) of the KPI's latest value against its target, in [0, 1]."""
+    if kpi.current_value is None:
         return None
-    if kpi.direction is Direction.LOWER_IS_BETTER:
-        if value <= 0:
-            return 1.0
-        return _clamp(kpi.target / value)
-    if kpi.target == 0:
-        return 1.0 if value >= 0 else 0.0
-    return _clamp(value / kpi.target)
+    return clamp(ScoringPolicy.achievement(kpi.current_value, kpi.target, kpi.direction))
 
 
 def key_result_own_progress(key_result: KeyResult) -> float:
@@ -38,15 +39,7 @@ def key_result_own_progress(key_result: KeyResult) -> float:
     span = key_result.target_value - key_result.start_value
     if span == 0:
         return 1.0
-    return _clamp((key_result.current_value - key_result.start_value) / span)
-
-
-def _weighted(pairs: list[tuple[float | None, float]]) -> float | None:
-    known = [(p, w) for p, w in pairs if p is not None and w > 0]
-    total = sum(w for _, w in known)
-    if not known or total == 0:
-        return None
-    return sum(p * w for p, w in known) / total
+    return clamp((key_result.current_value - key_result.start_value) / span)
 
 
 @dataclass
@@ -65,7 +58,7 @@ def compute_progress(graph: GoalGraph) -> GraphProgress:
         result.kpis[kpi.id] = kpi_progress(kpi)
     for key_result in graph.key_results.values():
         links = graph.links_of.get(key_result.id, [])
-        fed = _weighted([(result.kpis.get(link.kpi_id), link.weight) for link in links])
+        fed = weighted_mean([(result.kpis.get(link.kpi_id), link.weight) for link in links])
         result.key_results[key_result.id] = (
             fed if fed is not None else key_result_own_progress(key_result)
         )
@@ -79,5 +72,5 @@ def compute_progress(graph: GoalGraph) -> GraphProgress:
             (result.objectives[c], graph.objectives[c].alignment_weight)
             for c in graph.child_objectives.get(objective.id, [])
         ]
-        result.objectives[objective.id] = _weighted(pairs)
+        result.objectives[objective.id] = weighted_mean(pairs)
     return result

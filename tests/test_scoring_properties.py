@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from goalgraph.core.enums import Direction
 from goalgraph.core.models import KeyResult, Kpi, KpiLink, Objective
-from goalgraph.core.scoring.engine import CycleRows, score_cycle, weighted_mean
+from goalgraph.core.progress import weighted_mean
+from goalgraph.core.scoring.engine import CycleRows, score_cycle
 
 
 def _row(model: type, **values: object) -> object:

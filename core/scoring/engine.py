@@ -20,19 +20,8 @@ from dataclasses import dataclass, field
 
 from ..models import KeyResult, Kpi, KpiLink, Objective
 from ..policy import ScoreExplanation
-from ..progress import key_result_own_progress
+from ..progress import clamp, key_result_own_progress, weighted_mean
 from .resolve import PolicyLookup, resolve_policy
-
-
-def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
-    """Mean of the known values by weight; None when nothing is known."""
-    known = [(v, w) for v, w in pairs if v is not None and w > 0]
-    total = sum(w for _, w in known)
-    return sum(v * w for v, w in known) / total if known and total else None
-
-
-def clamp(value: float) -> float:
-    return max(0.0, min(1.0, value))
 
 
 @dataclass

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from ..enums import Role
 from ..models import KeyResult, Kpi, Objective, Person
 from ..policy import ScoreExplanation
-from .engine import CycleRows, CycleScores, weighted_mean
+from ..progress import weighted_mean
+from .engine import CycleRows, CycleScores
 
 
 @dataclass(frozen=True, slots=True)
