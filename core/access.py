@@ -56,6 +56,12 @@ def can_see_values(scope: TenantScope, owner: OwnerRef) -> bool:
     return _manages(scope, owner)
 
 
+def can_see_people_below(scope: TenantScope, unit_path: str) -> bool:
+    """See the scores of everyone in a unit and below (rankings): admins, and the
+    managers of that unit or above it."""
+    return scope.role is Role.ADMIN or _manages(scope, OwnerRef(None, None, unit_path))
+
+
 def require_edit(scope: TenantScope, owner: OwnerRef, what: str, field: str | None = None) -> None:
     """Raise FORBIDDEN unless the actor may edit goals owned by ``owner``."""
     if not can_edit_goal(scope, owner):

@@ -225,3 +225,10 @@ async def test_tree_scores_equal_whole_cycle_scores_on_the_demo(
     assert len(in_tree) == len(whole) == 17
     assert in_tree == whole
     assert all(score is not None for score in whole.values())
+
+
+def test_ties_share_a_rank_and_no_score_has_none() -> None:
+    from goalgraph.core.scoring.scorecard import ranks
+
+    assert ranks([0.8, None, 0.9, 0.8, 0.7]) == [2, None, 1, 2, 4]
+    assert ranks([]) == []

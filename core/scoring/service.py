@@ -1,36 +1,82 @@
-"""Scoring a cycle for a request: rows, scores and the stage's shares together."""
+"""Scoring use cases: scorecards, rankings and what-if simulations of one cycle.
+
+Each checks who may see what before anything is scored, then scores the cycle once
+(``Scorer``) and reads its ``ScoreBoard``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from ..errors import DomainError, ErrorCode, not_found
-from ..models import Cycle
-from ..services.stages import weightings
+from ..access import can_see_people_below, can_see_values
+from ..enums import Role
+from ..errors import DomainError, ErrorCode, forbidden, not_found
+from ..models import Cycle, OrgUnit, Person
+from ..owners import OwnerRef
+from ..services.stages import check_shares, weightings
 from ..tenancy import TenantScope
-from .engine import CycleRows, CycleScores, score_cycle
+from .engine import CycleScores, score_cycle
 from .load import default_cycle, load_cycle
 from .resolve import PolicyLookup
-from .scorecard import Shares
+from .scorecard import ScoreBoard, Scorecard, Shares
+from .simulate import Moved, simulate
 
 
 @dataclass
 class ScoredCycle:
     cycle: Cycle
-    rows: CycleRows
-    scores: CycleScores
-    shares: Shares
+    board: ScoreBoard
+
+    @property
+    def shares(self) -> Shares:
+        return self.board.shares
+
+    @property
+    def scores(self) -> CycleScores:
+        return self.board.scores
 
 
-async def current_shares(scope: TenantScope, presets: Mapping[str, float]) -> Shares:
-    """The OKR/KPI shares of the tenant's current stage (its own, else the preset)."""
-    stage = scope.tenant.lifecycle_stage
+Scorer = Callable[[], Awaitable[ScoredCycle]]
+
+
+async def shares_of(scope: TenantScope, presets: Mapping[str, float], stage: str) -> Shares | None:
+    """A stage's OKR/KPI shares for this tenant (its own, else the preset)."""
     for weighting in await weightings(scope, presets):
         if weighting.stage == stage:
             return Shares(stage, weighting.okr_share, weighting.kpi_share)
-    return Shares(stage, 0.5, 0.5)  # a stage no longer defined: count both sides equally
+    return None
+
+
+async def current_shares(scope: TenantScope, presets: Mapping[str, float]) -> Shares:
+    """The shares of the tenant's current stage."""
+    stage = scope.tenant.lifecycle_stage
+    found = await shares_of(scope, presets, stage)
+    return found or Shares(stage, 0.5, 0.5)  # a stage no longer defined: both sides equal
+
+
+async def proposed_shares(
+    scope: TenantScope,
+    presets: Mapping[str, float],
+    stage: str | None,
+    okr_share: float | None,
+    kpi_share: float | None,
+) -> Shares:
+    """The shares to simulate: explicit shares (checked like a real change), or a stage's."""
+    if okr_share is not None or kpi_share is not None:
+        check_shares(okr_share, kpi_share)
+        assert okr_share is not None
+        assert kpi_share is not None
+        return Shares(stage or "custom", okr_share, kpi_share)
+    if stage is None:
+        raise DomainError.single(
+            ErrorCode.REQUIRED, "give a stage or okrShare and kpiShare", "stage"
+        )
+    found = await shares_of(scope, presets, stage)
+    if found is None:
+        raise DomainError.single(ErrorCode.INVALID, f"unknown lifecycle stage {stage!r}", "stage")
+    return found
 
 
 async def score(
@@ -51,4 +97,66 @@ async def score(
             raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no cycles yet", "cycleId")
         cycle = found
     rows = await load_cycle(scope, cycle)
-    return ScoredCycle(cycle, rows, score_cycle(rows, lookup), await current_shares(scope, presets))
+    shares = await current_shares(scope, presets)
+    return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares))
+
+
+async def person_scorecard(
+    scope: TenantScope, scorer: Scorer, person_id: int
+) -> tuple[ScoredCycle, Person, Scorecard]:
+    """A person's scorecard, for them, the managers above them and admins."""
+    person = await scope.get(Person, person_id, "personId")
+    unit = await scope.get(OrgUnit, person.org_unit_id)
+    if not can_see_values(scope, OwnerRef(None, person.id, unit.path)):
+        raise forbidden(
+            "a person's scores are visible to them, their managers and admins", "personId"
+        )
+    scored = await scorer()
+    return scored, person, scored.board.person(person)
+
+
+async def unit_scorecard(
+    scope: TenantScope, scorer: Scorer, unit_id: int
+) -> tuple[ScoredCycle, OrgUnit, Scorecard]:
+    """An org unit's scorecard over what it owns (team goals are company-visible)."""
+    unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
+    scored = await scorer()
+    return scored, unit, scored.board.owner(unit_ids={unit.id})
+
+
+async def unit_ranking(
+    scope: TenantScope, scorer: Scorer, unit_id: int
+) -> tuple[ScoredCycle, list[tuple[int | None, Person, Scorecard]]]:
+    """The people of a unit and below, best first; for admins and the unit's managers."""
+    unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
+    if not can_see_people_below(scope, unit.path):
+        raise forbidden("rankings are for admins and the managers of the unit", "orgUnitId")
+    people = await people_below(scope, unit)
+    scored = await scorer()
+    return scored, scored.board.ranking(people)
+
+
+async def simulate_weighting(
+    scope: TenantScope,
+    scorer: Scorer,
+    unit_id: int,
+    presets: Mapping[str, float],
+    stage: str | None = None,
+    okr_share: float | None = None,
+    kpi_share: float | None = None,
+) -> tuple[ScoredCycle, Shares, list[Moved[Person]], list[Moved[OrgUnit]]]:
+    """Who moves under another weighting, in a unit and below; admins only, nothing saved."""
+    if scope.role is not Role.ADMIN:
+        raise forbidden("only admins may simulate weightings")
+    unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
+    proposed = await proposed_shares(scope, presets, stage, okr_share, kpi_share)
+    people = await people_below(scope, unit)
+    units = await scope.query(OrgUnit).filter(path__startswith=unit.path).order_by("id")
+    scored = await scorer()
+    moved_people, moved_units = simulate(scored.board, proposed, people, units)
+    return scored, proposed, moved_people, moved_units
+
+
+async def people_below(scope: TenantScope, unit: OrgUnit) -> list[Person]:
+    """Everyone in ``unit`` and the units below it (one query on the unit path)."""
+    return await scope.query(Person).filter(org_unit__path__startswith=unit.path).order_by("id")

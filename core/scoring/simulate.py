@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..models import OrgUnit, Person
-from .engine import CycleRows, CycleScores
-from .scorecard import Scorecard, Shares, combine, owner_scorecard, person_scorecard
+from .scorecard import ScoreBoard, Scorecard, Shares, combine, ranks
 
 T = TypeVar("T")
 
@@ -28,31 +27,21 @@ class Moved(Generic[T]):
     rank_after: int | None
 
 
-def _ranks(scores: Sequence[float | None]) -> list[int | None]:
-    """Competition ranking (1, 2, 2, 4); no score, no rank."""
-    known = sorted((s for s in scores if s is not None), reverse=True)
-    return [known.index(s) + 1 if s is not None else None for s in scores]
-
-
 def _moves(subjects: Sequence[T], cards: Sequence[Scorecard], after: Shares) -> list[Moved[T]]:
     before = [c.combined for c in cards]
     proposed = [combine(c.okr_grade, c.kpi_score, after) for c in cards]
-    rb, ra = _ranks(before), _ranks(proposed)
     moved = [
         Moved(s, b, a, x, y)
-        for s, b, a, x, y in zip(subjects, before, proposed, rb, ra, strict=True)
+        for s, b, a, x, y in zip(
+            subjects, before, proposed, ranks(before), ranks(proposed), strict=True
+        )
     ]
     return sorted(moved, key=lambda m: (m.rank_after is None, m.rank_after or 0))
 
 
 def simulate(
-    rows: CycleRows,
-    scores: CycleScores,
-    current: Shares,
-    proposed: Shares,
-    people: Sequence[Person],
-    units: Sequence[OrgUnit],
+    board: ScoreBoard, proposed: Shares, people: Sequence[Person], units: Sequence[OrgUnit]
 ) -> tuple[list[Moved[Person]], list[Moved[OrgUnit]]]:
-    person_cards = [person_scorecard(rows, scores, current, p) for p in people]
-    unit_cards = [owner_scorecard(rows, scores, current, unit_ids={u.id}) for u in units]
+    person_cards = [board.person(p) for p in people]
+    unit_cards = [board.owner(unit_ids={u.id}) for u in units]
     return _moves(people, person_cards, proposed), _moves(units, unit_cards, proposed)
