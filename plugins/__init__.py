@@ -11,6 +11,8 @@ docs/packs.md for the hooks and a worked example.
 from ..adapters.contract import DataAdapter, Reading
 from ..adapters.http_json import HttpJsonAdapter
 from ..core.policy import ScoringPolicy
+from .content import ContentPack
+from .courses import Course
 from .hookspecs import hookimpl, hookspec
 from .manager import ENTRY_POINT_GROUP, LoadedPack, PackError, PackManager
 from .types import (
@@ -25,6 +27,8 @@ from .types import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ContentPack",
+    "Course",
     "DataAdapter",
     "HttpJsonAdapter",
     "KeyResultTemplate",

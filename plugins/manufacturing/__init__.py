@@ -8,15 +8,12 @@ are its OKRs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-from ...adapters.contract import DataAdapter
 from ...adapters.http_json import HttpJsonAdapter
 from ...core.enums import Aggregation, Direction, Frequency
 from ...core.policy import ScoringPolicy
-from ..courses import recommend
-from ..hookspecs import hookimpl
+from ..content import ContentPack
 from ..types import (
     KeyResultTemplate,
     KpiTemplate,
@@ -24,7 +21,6 @@ from ..types import (
     LifecycleStageSpec,
     OkrTemplate,
     PackInfo,
-    TrainingRecommendation,
 )
 from ..version import PACK_VERSION
 
@@ -278,49 +274,18 @@ COURSES = {
 }
 
 
-@hookimpl
-def goalgraph_pack_info() -> PackInfo:
-    return PackInfo(
+pack = ContentPack(
+    PackInfo(
         name="manufacturing",
         version=PACK_VERSION,
         title=_l("制造业行业包", "Manufacturing"),
         industries=("manufacturing", "smart_manufacturing"),
         goalgraph=">=0.1,<1",
-    )
-
-
-@hookimpl
-def goalgraph_kpi_templates() -> Sequence[KpiTemplate]:
-    return KPIS
-
-
-@hookimpl
-def goalgraph_okr_templates() -> Sequence[OkrTemplate]:
-    return OKRS
-
-
-@hookimpl
-def goalgraph_lifecycle_stages() -> Sequence[LifecycleStageSpec]:
-    return STAGES
-
-
-@hookimpl
-def goalgraph_adapters() -> Sequence[type[DataAdapter]]:
-    return [MesAdapter, QualityAdapter, PayrollAdapter]
-
-
-@hookimpl
-def goalgraph_scoring_policies() -> Sequence[ScoringPolicy]:
-    return [PieceRate()]
-
-
-@hookimpl
-def goalgraph_scoring_policy(name: str) -> ScoringPolicy | None:
-    return PieceRate() if name == PieceRate.name else None
-
-
-@hookimpl
-def goalgraph_training_recommendations(
-    kpi_code: str, misses: int
-) -> Sequence[TrainingRecommendation]:
-    return recommend(COURSES, kpi_code, misses)
+    ),
+    kpi_templates=KPIS,
+    okr_templates=OKRS,
+    stages=STAGES,
+    adapters=[MesAdapter, QualityAdapter, PayrollAdapter],
+    policies=[PieceRate()],
+    courses=COURSES,
+)
