@@ -315,3 +315,32 @@ async def test_archiving_twice_is_refused(client: httpx.AsyncClient) -> None:
     assert first["data"]["archiveObjective"] == {"objective": {"status": "ARCHIVED"}, "errors": []}
     second = await gql(client, archive, {"id": oid}, auth=company.token())
     assert second["data"]["archiveObjective"]["errors"] == [{"code": "ARCHIVED"}]
+
+
+async def test_an_update_cannot_clear_a_required_field(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    kpi = await gql(
+        client,
+        CREATE_KPI,
+        {
+            "i": {
+                "metricCode": "sales",
+                "title": "日销售额",
+                "target": 100,
+                "threshold": 80,
+                "ownerUnitId": gid("OrgUnit", company.store.id),
+            }
+        },
+        auth=company.token(),
+    )
+    update = """mutation($i: UpdateKpiInput!) { updateKpi(input: $i) {
+      kpi { title } errors { field code message } } }"""
+    body = await gql(
+        client,
+        update,
+        {"i": {"id": kpi["data"]["createKpi"]["kpi"]["id"], "titleEn": None}},
+        auth=company.token(),
+    )
+    assert body["data"]["updateKpi"]["errors"] == [
+        {"field": "titleEn", "code": "REQUIRED", "message": "titleEn cannot be null"}
+    ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
-from ...core.errors import DomainError
+from ...core.errors import DomainError, ErrorCode
 from ..errors import UserError, user_errors
+from ..ids import decode_optional
 
 T = TypeVar("T")
 
@@ -21,10 +23,20 @@ async def guarded(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[Us
         return None, user_errors(exc)
 
 
-def given(data: Any, names: dict[str, str]) -> dict[str, Any]:
-    """The fields of an update input the client actually sent, as service names."""
-    return {
-        service: getattr(data, attr)
-        for attr, service in names.items()
-        if getattr(data, attr) is not strawberry.UNSET
-    }
+def updates(data: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The fields of an update input the client sent, by name (null is refused: a
+    required field cannot be cleared), and the owner as a pair when either half is sent."""
+    changes: dict[str, Any] = {}
+    for name in names:
+        value = getattr(data, name)
+        if value is strawberry.UNSET:
+            continue
+        if value is None:
+            field = to_camel_case(name)
+            raise DomainError.single(ErrorCode.REQUIRED, f"{field} cannot be null", field)
+        changes[name] = value
+    unit, person = data.owner_unit_id, data.owner_person_id
+    if unit is not strawberry.UNSET or person is not strawberry.UNSET:
+        changes["owner_unit_id"] = decode_optional(unit or None, "OrgUnit", "ownerUnitId")
+        changes["owner_person_id"] = decode_optional(person or None, "Person", "ownerPersonId")
+    return changes

@@ -8,7 +8,6 @@ import strawberry
 from strawberry import relay
 
 from ...core import enums
-from ...core.errors import DomainError, ErrorCode
 from ...core.services import key_results as service
 from ..context import Info
 from ..errors import UserError
@@ -16,7 +15,7 @@ from ..ids import decode, decode_optional
 from ..types.enums import Direction
 from ..types.goals import KeyResult
 from ..types.org import Person
-from .common import given, guarded
+from .common import guarded, updates
 
 
 @strawberry.input
@@ -80,30 +79,15 @@ class CheckInPayload:
     errors: list[UserError]
 
 
-_FIELDS = {
-    "title": "title",
-    "title_en": "title_en",
-    "unit": "unit",
-    "direction": "direction",
-    "start_value": "start_value",
-    "target_value": "target_value",
-    "weight": "weight",
-}
-
-
-def _changes(data: UpdateKeyResultInput) -> dict[str, object]:
-    changes = given(data, _FIELDS)
-    for key, value in changes.items():
-        if value is None:
-            raise DomainError.single(ErrorCode.REQUIRED, f"{key} cannot be null", key)
-    if data.owner_unit_id is not strawberry.UNSET or data.owner_person_id is not strawberry.UNSET:
-        changes["owner_unit_id"] = decode_optional(
-            data.owner_unit_id or None, "OrgUnit", "ownerUnitId"
-        )
-        changes["owner_person_id"] = decode_optional(
-            data.owner_person_id or None, "Person", "ownerPersonId"
-        )
-    return changes
+_FIELDS = (
+    "title",
+    "title_en",
+    "unit",
+    "direction",
+    "start_value",
+    "target_value",
+    "weight",
+)
 
 
 @strawberry.type
@@ -138,7 +122,7 @@ class KeyResultMutations:
 
         async def run() -> KeyResult:
             row = await service.update_key_result(
-                scope, decode(input.id, "KeyResult", "id"), _changes(input)
+                scope, decode(input.id, "KeyResult", "id"), updates(input, _FIELDS)
             )
             return KeyResult.from_row(row)
 

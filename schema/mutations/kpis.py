@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..ids import decode, decode_optional
 from ..types.enums import Aggregation, Direction, Frequency
 from ..types.goals import KeyResult, Kpi, KpiLink
-from .common import given, guarded
+from .common import guarded, updates
 
 
 @strawberry.input
@@ -70,18 +70,18 @@ class UnlinkKpiPayload:
     errors: list[UserError]
 
 
-_FIELDS = {
-    "title": "title",
-    "title_en": "title_en",
-    "unit": "unit",
-    "direction": "direction",
-    "target": "target",
-    "threshold": "threshold",
-    "weight": "weight",
-    "frequency": "frequency",
-    "aggregation": "aggregation",
-    "scoring_policy": "scoring_policy",
-}
+_FIELDS = (
+    "title",
+    "title_en",
+    "unit",
+    "direction",
+    "target",
+    "threshold",
+    "weight",
+    "frequency",
+    "aggregation",
+    "scoring_policy",
+)
 
 
 async def _check_policy(info: Info, name: str | None) -> None:
@@ -95,21 +95,6 @@ async def _check_policy(info: Info, name: str | None) -> None:
             f"unknown scoring policy {name!r} (available: {', '.join(sorted(available))})",
             "scoringPolicy",
         )
-
-
-def _changes(data: UpdateKpiInput) -> dict[str, object]:
-    changes = given(data, _FIELDS)
-    for key, value in changes.items():
-        if value is None:
-            raise DomainError.single(ErrorCode.REQUIRED, f"{key} cannot be null", key)
-    if data.owner_unit_id is not strawberry.UNSET or data.owner_person_id is not strawberry.UNSET:
-        changes["owner_unit_id"] = decode_optional(
-            data.owner_unit_id or None, "OrgUnit", "ownerUnitId"
-        )
-        changes["owner_person_id"] = decode_optional(
-            data.owner_person_id or None, "Person", "ownerPersonId"
-        )
-    return changes
 
 
 @strawberry.type
@@ -146,7 +131,7 @@ class KpiMutations:
         scope = info.context.scope
 
         async def run() -> Kpi:
-            changes = _changes(input)
+            changes = updates(input, _FIELDS)
             await _check_policy(info, changes.get("scoring_policy"))  # type: ignore[arg-type]
             row = await service.update_kpi(scope, decode(input.id, "Kpi", "id"), changes)
             return Kpi.from_row(row)

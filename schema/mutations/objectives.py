@@ -5,13 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from ...core.errors import DomainError, ErrorCode
 from ...core.services import objectives as service
 from ..context import Info
 from ..errors import UserError
 from ..ids import decode, decode_optional
 from ..types.goals import Objective
-from .common import given, guarded
+from .common import guarded, updates
 
 
 @strawberry.input
@@ -49,27 +48,9 @@ class ObjectivePayload:
 
 
 def _update_changes(data: UpdateObjectiveInput) -> dict[str, object]:
-    changes = given(
-        data,
-        {
-            "title": "title",
-            "title_en": "title_en",
-            "description": "description",
-            "alignment_weight": "alignment_weight",
-        },
-    )
-    for key, value in list(changes.items()):
-        if value is None:
-            raise DomainError.single(ErrorCode.REQUIRED, f"{key} cannot be null", key)
+    changes = updates(data, ("title", "title_en", "description", "alignment_weight"))
     if data.parent_id is not strawberry.UNSET:
         changes["parent_id"] = decode_optional(data.parent_id, "Objective", "parentId")
-    if data.owner_unit_id is not strawberry.UNSET or data.owner_person_id is not strawberry.UNSET:
-        changes["owner_unit_id"] = decode_optional(
-            data.owner_unit_id or None, "OrgUnit", "ownerUnitId"
-        )
-        changes["owner_person_id"] = decode_optional(
-            data.owner_person_id or None, "Person", "ownerPersonId"
-        )
     return changes
 
 
