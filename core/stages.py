@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from .enums import LifecycleStage
 
 
+def kpi_share_of(okr_share: float) -> float:
+    """The KPI share is what the OKR share leaves (rounded so 1 − 0.3 reads 0.7)."""
+    return round(1.0 - okr_share, 10)
+
+
 @dataclass(frozen=True, slots=True)
 class StagePreset:
     name: str
@@ -20,7 +25,7 @@ class StagePreset:
 
     @property
     def kpi_share(self) -> float:
-        return round(1.0 - self.okr_share, 10)
+        return kpi_share_of(self.okr_share)
 
 
 BUILT_IN_STAGES: dict[str, StagePreset] = {

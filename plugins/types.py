@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..core.enums import Aggregation, Direction, Frequency
+from ..core.stages import kpi_share_of
 from ..core.units import KNOWN_UNITS
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
@@ -142,7 +143,7 @@ class LifecycleStageSpec(_Frozen):
 
     @property
     def kpi_share(self) -> float:
-        return round(1.0 - self.okr_share, 10)
+        return kpi_share_of(self.okr_share)
 
 
 class TrainingRecommendation(_Frozen):

@@ -18,9 +18,8 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('stage', fields.CharField(max_length=64)),
                 ('okr_share', fields.FloatField()),
-                ('kpi_share', fields.FloatField()),
             ],
-            options={'table': 'stage_weighting', 'app': 'models', 'unique_together': (('tenant_id', 'stage'),), 'pk_attr': 'id', 'table_description': 'OKR share and KPI share (summing to 1) a tenant chose for one stage.'},
+            options={'table': 'stage_weighting', 'app': 'models', 'unique_together': (('tenant_id', 'stage'),), 'pk_attr': 'id', 'table_description': 'The OKR share a tenant chose for one stage (the KPI share is the rest).'},
             bases=['TenantOwned'],
         ),
     ]

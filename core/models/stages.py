@@ -8,11 +8,10 @@ from .base import TenantOwned
 
 
 class StageWeighting(TenantOwned):
-    """OKR share and KPI share (summing to 1) a tenant chose for one stage."""
+    """The OKR share a tenant chose for one stage (the KPI share is the rest)."""
 
     stage = fields.CharField(max_length=64)
     okr_share = fields.FloatField()
-    kpi_share = fields.FloatField()
 
     class Meta:
         table = "stage_weighting"

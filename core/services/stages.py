@@ -17,6 +17,7 @@ from .. import audit
 from ..enums import Role
 from ..errors import DomainError, ErrorCode, Problem, forbidden
 from ..models import StageWeighting, Tenant
+from ..stages import kpi_share_of
 from ..tenancy import TenantScope
 
 TOLERANCE = 1e-9
@@ -39,9 +40,9 @@ async def weightings(scope: TenantScope, presets: Mapping[str, float]) -> list[W
     for stage, okr in presets.items():
         row = own.get(stage)
         if row is not None:
-            result.append(Weighting(stage, row.okr_share, row.kpi_share, True))
+            result.append(Weighting(stage, row.okr_share, kpi_share_of(row.okr_share), True))
         else:
-            result.append(Weighting(stage, okr, round(1.0 - okr, 10), False))
+            result.append(Weighting(stage, okr, kpi_share_of(okr), False))
     return result
 
 
@@ -111,19 +112,13 @@ async def set_stage_weighting(
     check_shares(okr_share, kpi_share)
     async with in_transaction():
         row = await scope.query(StageWeighting).filter(stage=stage).first()
-        preset = presets[stage]
-        before = (
-            {"okr_share": row.okr_share, "kpi_share": row.kpi_share}
-            if row is not None
-            else {"okr_share": preset, "kpi_share": round(1.0 - preset, 10)}
-        )
+        old = row.okr_share if row is not None else presets[stage]
+        before = {"okr_share": old, "kpi_share": kpi_share_of(old)}
         if row is None:
-            row = await scope.create(
-                StageWeighting, stage=stage, okr_share=okr_share, kpi_share=kpi_share
-            )
+            row = await scope.create(StageWeighting, stage=stage, okr_share=okr_share)
         else:
-            row.okr_share, row.kpi_share = okr_share, kpi_share
-            await row.save(update_fields=["okr_share", "kpi_share", "updated_at"])
+            row.okr_share = okr_share
+            await row.save(update_fields=["okr_share", "updated_at"])
         await audit.record(
             scope,
             "stage.weighting_changed",
@@ -132,4 +127,4 @@ async def set_stage_weighting(
             {"stage": stage, **before},
             {"stage": stage, "okr_share": okr_share, "kpi_share": kpi_share},
         )
-    return Weighting(stage, okr_share, kpi_share, True)
+    return Weighting(stage, okr_share, kpi_share_of(okr_share), True)
