@@ -17,16 +17,27 @@ from .enums import Direction
 
 @dataclass(frozen=True, slots=True)
 class ScoreExplanation:
-    """A score with everything needed to reproduce it by hand."""
+    """A score with everything needed to reproduce it by hand.
 
-    policy: str
+    The formula is written out only when asked for: scoring a large tree computes
+    thousands of these, and few of them are ever explained.
+    """
+
+    rule: ScoringPolicy
     value: float
     target: float
     threshold: float
     direction: Direction
     achievement: float
-    formula: str
     score: float
+
+    @property
+    def policy(self) -> str:
+        return self.rule.name
+
+    @property
+    def formula(self) -> str:
+        return self.rule.formula(self.value, self.target, self.threshold, self.direction)
 
 
 class ScoringPolicy(ABC):
@@ -52,13 +63,12 @@ class ScoringPolicy(ABC):
         self, value: float, target: float, threshold: float, direction: Direction
     ) -> ScoreExplanation:
         return ScoreExplanation(
-            policy=self.name,
+            rule=self,
             value=value,
             target=target,
             threshold=threshold,
             direction=direction,
             achievement=self.achievement(value, target, direction),
-            formula=self.formula(value, target, threshold, direction),
             score=self.score(value, target, threshold, direction),
         )
 

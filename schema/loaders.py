@@ -28,7 +28,7 @@ from ..core.models import (
     TenantOwned,
 )
 from ..core.owners import owner_refs
-from ..core.progress import compute_progress
+from ..core.scoring.graph_scores import graph_progress
 from ..core.tenancy import TenantScope
 
 M = TypeVar("M", bound=TenantOwned)
@@ -79,6 +79,8 @@ class Loaders:
             self.org_unit.prime(unit.id, unit)
         for person in people.values():
             self.person.prime(person.id, person)
+        for kpi in graph.kpis.values():
+            self.kpi.prime(kpi.id, kpi)
         await self.values_visible.load_many(
             list({(k.owner_unit_id, k.owner_person_id) for k in graph.kpis.values()})
         )
@@ -125,7 +127,8 @@ class Loaders:
 
     async def _recent_measurements(self, keys: list[tuple[int, int]]) -> list[list[Measurement]]:
         """The last ``days`` days of each KPI up to its newest value, oldest first."""
-        kpis = await self.scope.many(Kpi, {k for k, _ in keys})
+        ids = list({k for k, _ in keys})
+        kpis = dict(zip(ids, await self.kpi.load_many(ids), strict=True))
         starts: dict[tuple[int, int], date] = {}
         for kpi_id, days in keys:
             kpi = kpis.get(kpi_id)
@@ -146,11 +149,11 @@ class Loaders:
 
     async def _objective_progress(self, keys: list[int]) -> list[float | None]:
         graph = await load_goal_graph(self.scope, root_ids=list(keys))
-        progress = compute_progress(graph)
+        progress = graph_progress(graph)
         return [progress.objectives.get(k) for k in keys]
 
     async def _key_result_progress(self, keys: list[int]) -> list[float | None]:
-        progress = compute_progress(await load_key_results(self.scope, list(keys)))
+        progress = graph_progress(await load_key_results(self.scope, list(keys)))
         return [progress.key_results.get(k) for k in keys]
 
     async def _values_visible(self, keys: list[OwnerKey]) -> list[bool]:

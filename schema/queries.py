@@ -10,8 +10,7 @@ from strawberry import relay
 from ..core import models
 from ..core.errors import DomainError, ErrorCode
 from ..core.graph import load_goal_graph
-from ..core.progress import compute_progress
-from ..core.scoring.graph_scores import score_graph
+from ..core.scoring.graph_scores import graph_progress, score_graph
 from .context import Info
 from .ids import decode, decode_optional
 from .pack_queries import PackQueries
@@ -77,7 +76,7 @@ class Query(PackQueries, ScoreQueries, SimulationQueries):
         await info.context.loaders.prime_graph(graph)
         packs = await info.context.tenant_packs()
         scores = await score_graph(scope, graph, packs.scoring_policy)
-        view = TreeView(graph, compute_progress(graph), depth, scores)
+        view = TreeView(graph, graph_progress(graph), depth, scores)
         return [Objective.from_row(graph.objectives[r], view) for r in graph.roots]
 
     @strawberry.field

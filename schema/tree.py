@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.graph import GoalGraph
-from ..core.progress import GraphProgress
 from ..core.scoring.engine import CycleScores
 
 
@@ -19,7 +18,7 @@ class TreeView:
     """The graph, its progress, and how many more levels of children to show."""
 
     graph: GoalGraph
-    progress: GraphProgress
+    progress: CycleScores
     remaining: int | None = None
     scores: dict[int, CycleScores] | None = None
 

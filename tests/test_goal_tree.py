@@ -103,4 +103,4 @@ async def test_statement_count_does_not_grow_with_tree_size(client: httpx.AsyncC
     large_count = await _statements_for_tree(client, large.token())
     # then both cost the same, small number of statements
     assert small_count == large_count
-    assert large_count <= 13
+    assert large_count <= 12

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..models import KeyResult, Kpi, KpiLink, Objective
-from ..policy import ScoreExplanation
+from ..policy import ScoreExplanation, ScoringPolicy
 from ..progress import clamp, key_result_own_progress, weighted_mean
 from .resolve import PolicyLookup, resolve_policy
 
@@ -43,9 +43,31 @@ class CycleScores:
     notes: dict[int, str] = field(default_factory=dict)
     key_results: dict[int, float] = field(default_factory=dict)
     objectives: dict[int, float | None] = field(default_factory=dict)
-    #: How each grade was reached, e.g. "(0.7 × 0.9 + 0.3 × 0.75) / 1 = 0.855".
-    key_result_formulas: dict[int, str] = field(default_factory=dict)
-    objective_formulas: dict[int, str] = field(default_factory=dict)
+    #: The (grade, weight) parts behind each grade, written out only when explained.
+    key_result_parts: dict[int, list[tuple[float | None, float]]] = field(default_factory=dict)
+    objective_parts: dict[int, list[tuple[float | None, float]]] = field(default_factory=dict)
+    #: Key results graded by their own check-ins (no KPI data).
+    by_check_in: dict[int, KeyResult] = field(default_factory=dict)
+
+    def key_result_formula(self, key_result_id: int) -> str | None:
+        """How the grade was reached, e.g. "(0.7 × 0.9 + 0.3 × 0.75) / 1 = 0.855"."""
+        if key_result_id in self.by_check_in:
+            kr, grade = self.by_check_in[key_result_id], self.key_results[key_result_id]
+            return (
+                f"({kr.current_value:g} − {kr.start_value:g}) / "
+                f"({kr.target_value:g} − {kr.start_value:g}), clamped = {grade:.4g}"
+            )
+        if key_result_id not in self.key_result_parts:
+            return None
+        parts = self.key_result_parts[key_result_id]
+        fed, grade = weighted_mean(parts), self.key_results[key_result_id]
+        text = formula(parts, fed)
+        return text + (f", clamped to {grade:.4g}" if fed is not None and grade != fed else "")
+
+    def objective_formula(self, objective_id: int) -> str | None:
+        if objective_id not in self.objective_parts:
+            return None
+        return formula(self.objective_parts[objective_id], self.objectives[objective_id])
 
 
 def formula(pairs: Iterable[tuple[float | None, float]], result: float | None) -> str:
@@ -57,20 +79,25 @@ def formula(pairs: Iterable[tuple[float | None, float]], result: float | None) -
     return f"({terms}) / {sum(w for _, w in known):g} = {result:.4g}"
 
 
-def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleScores:
+def score_cycle(
+    rows: CycleRows, lookup: PolicyLookup | None = None, policy: ScoringPolicy | None = None
+) -> CycleScores:
     """Every score of the cycle. Rows are taken in id order, so the floating-point sums
-    (and thus every number) are identical however the rows arrived."""
+    (and thus every number) are identical however the rows arrived. ``policy``, when
+    given, scores every KPI instead of each KPI's own (progress uses that)."""
     result = CycleScores()
     for kpi in rows.kpis.values():
         value = rows.values.get(kpi.id)
         if value is None:
             continue
-        resolved = resolve_policy(kpi.scoring_policy, lookup)
-        result.kpis[kpi.id] = resolved.policy.explain(
-            value, kpi.target, kpi.threshold, kpi.direction
-        )
-        if resolved.note:
-            result.notes[kpi.id] = resolved.note
+        if policy is not None:
+            rule = policy
+        else:
+            resolved = resolve_policy(kpi.scoring_policy, lookup)
+            rule = resolved.policy
+            if resolved.note:
+                result.notes[kpi.id] = resolved.note
+        result.kpis[kpi.id] = rule.explain(value, kpi.target, kpi.threshold, kpi.direction)
     links_of: dict[int, list[KpiLink]] = defaultdict(list)
     for link in sorted(rows.links, key=lambda link: (link.key_result_id, link.kpi_id)):
         links_of[link.key_result_id].append(link)
@@ -83,17 +110,11 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
         ]
         fed = weighted_mean(parts)
         if fed is not None:
-            grade = clamp(fed)
-            text = formula(parts, fed) + (f", clamped to {grade:.4g}" if grade != fed else "")
+            result.key_results[key_result.id] = clamp(fed)
+            result.key_result_parts[key_result.id] = parts
         else:
-            grade = key_result_own_progress(key_result)
-            text = (
-                f"({key_result.current_value:g} − {key_result.start_value:g}) / "
-                f"({key_result.target_value:g} − {key_result.start_value:g}), "
-                f"clamped = {grade:.4g}"
-            )
-        result.key_results[key_result.id] = grade
-        result.key_result_formulas[key_result.id] = text
+            result.key_results[key_result.id] = key_result_own_progress(key_result)
+            result.by_check_in[key_result.id] = key_result
     krs_of: dict[int, list[KeyResult]] = defaultdict(list)
     for key_result in key_results:
         krs_of[key_result.objective_id].append(key_result)
@@ -110,7 +131,6 @@ def score_cycle(rows: CycleRows, lookup: PolicyLookup | None = None) -> CycleSco
                 for c in children.get(objective.id, [])
             ),
         ]
-        objective_grade = weighted_mean(parts)
-        result.objectives[objective.id] = objective_grade
-        result.objective_formulas[objective.id] = formula(parts, objective_grade)
+        result.objectives[objective.id] = weighted_mean(parts)
+        result.objective_parts[objective.id] = parts
     return result

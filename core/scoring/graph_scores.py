@@ -13,8 +13,27 @@ from ..graph import GoalGraph
 from ..models import Cycle
 from ..tenancy import TenantScope
 from .engine import CycleRows, CycleScores, score_cycle
+from .policies import Linear
 from .resolve import PolicyLookup
 from .values import span_values
+
+#: Progress is clamped achievement: the linear policy capped at 100%.
+PROGRESS = Linear(cap=1.0)
+
+
+def graph_progress(graph: GoalGraph) -> CycleScores:
+    """Progress of every node: the engine's roll-up of each KPI's newest value scored as
+    clamped achievement (and key results without KPI data by their check-ins)."""
+    links = [link for group in graph.links_of.values() for link in group]
+    values = {k.id: k.current_value for k in graph.kpis.values() if k.current_value is not None}
+    rows = CycleRows(
+        list(graph.objectives.values()),
+        list(graph.key_results.values()),
+        links,
+        graph.kpis,
+        values,
+    )
+    return score_cycle(rows, policy=PROGRESS)
 
 
 async def score_graph(

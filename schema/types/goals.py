@@ -137,7 +137,7 @@ class Objective(GoalNode):
 
     @strawberry.field(description="How the grade was reached: its parts, weights and result.")
     async def explain(self, info: Info) -> str | None:
-        return (await self._scores(info)).objective_formulas.get(self.row.id)
+        return (await self._scores(info)).objective_formula(self.row.id)
 
     @strawberry.field(description="Active key results of this objective.")
     async def key_results(self, info: Info) -> list[KeyResult]:
@@ -259,7 +259,7 @@ class KeyResult(GoalNode):
     )
     async def explain(self, info: Info) -> str | None:
         scores = await self._scores(info)
-        return scores.key_result_formulas.get(self.row.id) if scores else None
+        return scores.key_result_formula(self.row.id) if scores else None
 
     @strawberry.field(description="The KPIs feeding this key result, with their weights.")
     async def kpi_links(self, info: Info) -> list[KpiLink]:
