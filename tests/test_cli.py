@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import jwt
 import pytest
 
+from .cli import cli
+
 SECRET = "cli-test-secret-with-enough-length-0123"
 
 
 def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
-    return subprocess.run(
-        [sys.executable, "-m", "goalgraph.core.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=check,
-        timeout=120,
-    )
+    return cli(db, SECRET, *args, check=check)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .cli import cli
+
 SECRET = "end-to-end-secret-with-enough-length-42"
 
 TREE = """
@@ -36,25 +38,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "goalgraph.core.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=180,
-    )
-    return result.stdout
-
-
 @contextmanager
 def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
     """`goalgraph serve` on ``db`` on a free port; yields (base url, admin token)."""
     env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": secret}
     token = (
-        _cli(
-            env,
+        cli(
+            db,
+            secret,
             "token",
             "--tenant",
             "freshmart",
@@ -63,7 +54,7 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
             "--person",
             "admin@freshmart.example",
         )
-        .strip()
+        .stdout.strip()
         .splitlines()[-1]
     )
     port = _free_port()
@@ -96,8 +87,7 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A live server on freshly seeded demo data."""
     db = tmp_path_factory.mktemp("e2e") / "demo.sqlite3"
-    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
-    _cli(env, "demo")
+    cli(db, SECRET, "demo")
     with live_server(db, SECRET) as running:
         yield running
 

@@ -12,21 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .cli import cli
 from .test_end_to_end import live_server
 
 SECRET = "packs-cli-secret-with-enough-length-0001"
 
 
 def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": SECRET}
-    return subprocess.run(
-        [sys.executable, "-m", "goalgraph.core.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=check,
-        timeout=300,
-    )
+    return cli(db, SECRET, *args, check=check)
 
 
 @pytest.fixture(scope="module")
@@ -207,16 +200,8 @@ def test_broken_packs_are_listed_with_their_errors(tmp_path: Path, demo_db: Path
     )
     for module, source in BROKEN_MODULES.items():
         (tmp_path / f"{module}.py").write_text(source)
-    env_path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": env_path, "GOALGRAPH_DATABASE_URL": f"sqlite://{demo_db}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "goalgraph.core.cli", "packs", "list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
+    path = {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    result = cli(demo_db, SECRET, "packs", "list", env=path)
     rows = {
         line.split("│")[1].strip(): line
         for line in result.stdout.splitlines()
@@ -234,12 +219,5 @@ def test_broken_packs_are_listed_with_their_errors(tmp_path: Path, demo_db: Path
     assert "unknown unit 'minutes'" in errors["invalid"]
     assert "loaded" in rows["retail"]
     assert "pack raising left out" in result.stderr  # the log line
-    strict = subprocess.run(
-        [sys.executable, "-m", "goalgraph.core.cli", "packs", "list", "--strict"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    strict = cli(demo_db, SECRET, "packs", "list", "--strict", env=path, check=False)
     assert strict.returncode == 1
