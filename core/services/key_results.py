@@ -14,6 +14,7 @@ from ..models import CheckIn, KeyResult, Objective
 from ..owners import resolve_owner
 from ..tenancy import TenantScope
 from ..validation import Checks
+from .edits import apply_changes, archive, with_new_owner
 
 #: Changes to these are audited: they move what "done" means or how much it counts.
 AUDITED = ("start_value", "target_value", "weight", "direction")
@@ -123,49 +124,19 @@ async def update_key_result(
     """Change a key result; target, start, weight and direction changes are audited."""
     _check(changes, creating=False)
     key_result = await _editable(scope, key_result_id)
-    if "owner_unit_id" in changes or "owner_person_id" in changes:
-        owner = await resolve_owner(
-            scope, changes.get("owner_unit_id"), changes.get("owner_person_id")
-        )
-        require_edit(scope, owner, "key results", "ownerUnitId")
-        changes = {**changes, "owner_unit_id": owner.unit_id, "owner_person_id": owner.person_id}
+    changes = await with_new_owner(scope, changes, "key results")
     _check_span(
         changes.get("start_value", key_result.start_value),
         changes.get("target_value", key_result.target_value),
     )
-    before = {k: getattr(key_result, k) for k in changes}
-    async with in_transaction():
-        for key, value in changes.items():
-            setattr(key_result, key, value.strip() if isinstance(value, str) else value)
-        await key_result.save()
-        old, new = audit.changes(before, {k: getattr(key_result, k) for k in changes})
-        audited = {k: v for k, v in new.items() if k in AUDITED}
-        if audited:
-            await audit.record(
-                scope,
-                "key_result.updated",
-                "key_result",
-                key_result.id,
-                {k: old[k] for k in audited},
-                audited,
-            )
+    await apply_changes(scope, key_result, changes, AUDITED, "key_result")
     return key_result
 
 
 async def archive_key_result(scope: TenantScope, key_result_id: int) -> KeyResult:
     """Archive a key result: it leaves trees and scores, its history stays."""
     key_result = await _editable(scope, key_result_id)
-    async with in_transaction():
-        key_result.status = GoalStatus.ARCHIVED
-        await key_result.save(update_fields=["status", "updated_at"])
-        await audit.record(
-            scope,
-            "key_result.archived",
-            "key_result",
-            key_result.id,
-            {"status": GoalStatus.ACTIVE.value},
-            {"status": GoalStatus.ARCHIVED.value},
-        )
+    await archive(scope, key_result, "key_result")
     return key_result
 
 

@@ -14,6 +14,7 @@ from ..models import KeyResult, Kpi, KpiLink
 from ..owners import resolve_owner
 from ..tenancy import TenantScope
 from ..validation import Checks
+from .edits import apply_changes, archive, with_new_owner
 
 #: Changes to these are audited: targets, thresholds and weights decide scores.
 AUDITED = ("target", "threshold", "weight", "direction", "scoring_policy")
@@ -110,12 +111,7 @@ async def update_kpi(scope: TenantScope, kpi_id: int, changes: dict[str, Any]) -
     """Change a KPI; target, threshold, weight and direction changes are audited."""
     _check(changes, creating=False)
     kpi = await _editable(scope, kpi_id)
-    if "owner_unit_id" in changes or "owner_person_id" in changes:
-        owner = await resolve_owner(
-            scope, changes.get("owner_unit_id"), changes.get("owner_person_id")
-        )
-        require_edit(scope, owner, "KPIs", "ownerUnitId")
-        changes = {**changes, "owner_unit_id": owner.unit_id, "owner_person_id": owner.person_id}
+    changes = await with_new_owner(scope, changes, "KPIs")
     checks = Checks()
     checks.threshold(
         changes.get("direction", kpi.direction),
@@ -123,34 +119,14 @@ async def update_kpi(scope: TenantScope, kpi_id: int, changes: dict[str, Any]) -
         changes.get("threshold", kpi.threshold),
     )
     checks.done()
-    before = {k: getattr(kpi, k) for k in changes}
-    async with in_transaction():
-        for key, value in changes.items():
-            setattr(kpi, key, value.strip() if isinstance(value, str) else value)
-        await kpi.save()
-        old, new = audit.changes(before, {k: getattr(kpi, k) for k in changes})
-        audited = {k: v for k, v in new.items() if k in AUDITED}
-        if audited:
-            await audit.record(
-                scope, "kpi.updated", "kpi", kpi.id, {k: old[k] for k in audited}, audited
-            )
+    await apply_changes(scope, kpi, changes, AUDITED, "kpi")
     return kpi
 
 
 async def archive_kpi(scope: TenantScope, kpi_id: int) -> Kpi:
     """Archive a KPI: it stops feeding key results; measurements stay."""
     kpi = await _editable(scope, kpi_id)
-    async with in_transaction():
-        kpi.status = GoalStatus.ARCHIVED
-        await kpi.save(update_fields=["status", "updated_at"])
-        await audit.record(
-            scope,
-            "kpi.archived",
-            "kpi",
-            kpi.id,
-            {"status": GoalStatus.ACTIVE.value},
-            {"status": GoalStatus.ARCHIVED.value},
-        )
+    await archive(scope, kpi, "kpi")
     return kpi
 
 

@@ -14,6 +14,7 @@ from ..models import Cycle, KeyResult, Objective
 from ..owners import OwnerRef, resolve_owner
 from ..tenancy import TenantScope
 from ..validation import Checks
+from .edits import with_new_owner
 
 _TEXT_FIELDS = {"title": 300, "title_en": 300, "description": 4000}
 
@@ -110,12 +111,7 @@ async def update_objective(
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "id")
     _check(changes, creating=False)
     require_edit(scope, await objective_owner(scope, objective), "objectives")
-    if "owner_unit_id" in changes or "owner_person_id" in changes:
-        owner = await resolve_owner(
-            scope, changes.get("owner_unit_id"), changes.get("owner_person_id")
-        )
-        require_edit(scope, owner, "objectives", "ownerUnitId")
-        changes = {**changes, "owner_unit_id": owner.unit_id, "owner_person_id": owner.person_id}
+    changes = await with_new_owner(scope, changes, "objectives")
     new_parent: Objective | None = None
     moving = "parent_id" in changes and changes["parent_id"] != objective.parent_id
     if moving:
