@@ -59,6 +59,14 @@ class Aggregation(StrEnum):
     LAST = "last"
 
 
+class GoalKind(StrEnum):
+    """What a node of the goal graph is."""
+
+    OBJECTIVE = "objective"
+    KEY_RESULT = "key_result"
+    KPI = "kpi"
+
+
 class GoalStatus(StrEnum):
     """Archived goals keep their history but leave trees and scores."""
 

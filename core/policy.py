@@ -9,6 +9,7 @@ score shown to a person is never a bare number.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -91,3 +92,9 @@ class ScoringPolicy(ABC):
         if direction is Direction.LOWER_IS_BETTER:
             return value <= threshold
         return value >= threshold
+
+
+#: Finds a pack's policy by name for one tenant (None: not available to it).
+PolicyLookup = Callable[[str], ScoringPolicy | None]
+#: Loads a tenant's ``PolicyLookup`` when scores are computed (the enabled packs).
+PolicySource = Callable[[], Awaitable[PolicyLookup | None]]

@@ -18,6 +18,7 @@ from .enums import Role
 from .errors import AuthError, not_found
 from .identity import Identity
 from .models import OrgUnit, Person, Tenant, TenantOwned
+from .policy import PolicyLookup, PolicySource
 
 M = TypeVar("M", bound=TenantOwned)
 
@@ -50,10 +51,23 @@ class Actor:
 class TenantScope:
     """A tenant's view of the database for one identity."""
 
-    def __init__(self, tenant: Tenant, identity: Identity, actor: Actor) -> None:
+    def __init__(
+        self,
+        tenant: Tenant,
+        identity: Identity,
+        actor: Actor,
+        policy_source: PolicySource | None = None,
+    ) -> None:
         self.tenant = tenant
         self.identity = identity
         self.actor = actor
+        #: Where the tenant's pack scoring policies come from; the app and the CLI
+        #: bind it to the enabled packs, so every score written or read uses them.
+        self.policy_source = policy_source
+
+    async def scoring_policies(self) -> PolicyLookup | None:
+        """The tenant's pack policies (None: core policies only)."""
+        return await self.policy_source() if self.policy_source is not None else None
 
     @property
     def tenant_id(self) -> int:

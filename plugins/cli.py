@@ -20,6 +20,7 @@ from ..core.settings import get_settings
 from ..core.tenancy import Actor, TenantScope
 from .enablement import disable_pack, enable_pack
 from .manager import LoadedPack, PackManager
+from .view import bind_policies
 
 app = typer.Typer(help="Industry packs: list, show, enable, disable, new.", no_args_is_help=True)
 # Piped output (scripts, CI logs) is not squeezed into 80 columns.
@@ -128,9 +129,10 @@ def _show(pack: LoadedPack) -> None:
     out.print(policies)
 
 
-def _system_scope(tenant: Tenant) -> TenantScope:
+def _system_scope(tenant: Tenant, manager: PackManager) -> TenantScope:
     """The CLI acts as a consultant of the tenant (audited without a person)."""
-    return TenantScope(tenant, Identity(tenant.id, tenant.slug, Role.CONSULTANT), Actor(None, None))
+    identity = Identity(tenant.id, tenant.slug, Role.CONSULTANT)
+    return bind_policies(TenantScope(tenant, identity, Actor(None, None)), manager)
 
 
 async def _tenant(slug: str) -> Tenant:
@@ -151,7 +153,7 @@ def enable(
 
     async def run() -> list[str]:
         async with connected(get_settings().database_url):
-            scope = _system_scope(await _tenant(tenant))
+            scope = _system_scope(await _tenant(tenant), manager)
             try:
                 row = await enable_pack(scope, manager, name, stages.split(","))
             except DomainError as exc:
@@ -165,12 +167,13 @@ def enable(
 @app.command()
 def disable(name: str, tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
     """Disable a pack for a tenant; goals made from its templates stay."""
+    manager = PackManager.discover()
 
     async def run() -> None:
         async with connected(get_settings().database_url):
-            scope = _system_scope(await _tenant(tenant))
+            scope = _system_scope(await _tenant(tenant), manager)
             try:
-                await disable_pack(scope, name)
+                await disable_pack(scope, manager, name)
             except DomainError as exc:
                 raise _fail(str(exc)) from exc
 

@@ -1,7 +1,9 @@
 """Enabling and disabling packs for a tenant's lifecycle stages (audited).
 
 Disabling removes the enablement only: KPIs and objectives created from the pack's
-templates stay with the tenant, marked with their origin.
+templates stay with the tenant, marked with their origin. Enabling a pack for the
+first time, or disabling it, changes the scoring policies the tenant's KPIs may name,
+so the tenant's stored scores are rebuilt in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from ..core import audit
 from ..core.enums import Role
 from ..core.errors import DomainError, ErrorCode, forbidden, not_found
 from ..core.models import PackEnablement
+from ..core.scoring.store import rebuild_all
 from ..core.tenancy import TenantScope
 from .manager import PackManager
+from .view import tenant_packs
 
 _ALLOWED = {Role.ADMIN, Role.CONSULTANT}
 
@@ -64,6 +68,7 @@ async def enable_pack(
                 None,
                 {"pack": name, "stages": wanted},
             )
+            await _rescore(scope, manager)
         elif list(row.stages) != wanted:
             before = {"pack": name, "stages": list(row.stages)}
             row.stages = wanted
@@ -79,7 +84,12 @@ async def enable_pack(
     return row
 
 
-async def disable_pack(scope: TenantScope, name: str) -> None:
+async def _rescore(scope: TenantScope, manager: PackManager) -> None:
+    """The tenant's policies changed: rebuild its stored scores with the new ones."""
+    await rebuild_all(scope, (await tenant_packs(scope, manager)).scoring_policy)
+
+
+async def disable_pack(scope: TenantScope, manager: PackManager, name: str) -> None:
     """Disable ``name`` for the tenant; goals made from its templates stay."""
     _require_configurer(scope)
     async with in_transaction():
@@ -95,3 +105,4 @@ async def disable_pack(scope: TenantScope, name: str) -> None:
             None,
         )
         await row.delete()
+        await _rescore(scope, manager)

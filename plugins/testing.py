@@ -29,7 +29,7 @@ from ..core.tenancy import Actor, TenantScope
 from .apply import apply_okr_template, create_kpi_from_template
 from .enablement import enable_pack
 from .manager import LoadedPack, PackManager
-from .view import tenant_packs
+from .view import bind_policies, tenant_packs
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,11 @@ async def _apply_everything(manager: PackManager, pack: LoadedPack) -> Conforman
     admin = await Person.create(
         tenant_id=tenant.id, name="顾问", role=Role.ADMIN, org_unit_id=root.id
     )
-    scope = TenantScope(
-        tenant, Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id), Actor(admin, root.path)
+    scope = bind_policies(
+        TenantScope(
+            tenant, Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id), Actor(admin, root.path)
+        ),
+        manager,
     )
     units: dict[str, OrgUnit] = {"company": root}
     for kind, parent in (

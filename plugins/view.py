@@ -1,7 +1,11 @@
 """A tenant's view of the packs: only those enabled for its current lifecycle stage.
 
-Content is filtered from what the manager loaded; behaviour hooks are called through
-pluggy's ``subset_hook_caller`` so they never reach a pack the tenant did not enable.
+Templates are offered by the packs enabled for the current stage. Scoring policies
+come from every pack the tenant enabled, for whichever stages: a KPI keeps its
+meaning when the company moves stage, so a stage switch changes weightings only and
+no score has to be computed again. Content is filtered from what the manager loaded;
+behaviour hooks are called through pluggy's ``subset_hook_caller`` so they never
+reach a pack the tenant did not enable.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.models import PackEnablement
-from ..core.policy import ScoringPolicy
+from ..core.policy import PolicyLookup, ScoringPolicy
 from ..core.scoring.policies import CORE_POLICIES
 from ..core.stages import BUILT_IN_STAGES
 from ..core.tenancy import TenantScope
@@ -53,6 +57,15 @@ class TenantPacks:
 
     def active_names(self) -> list[str]:
         return [p.name for p in self.active]
+
+    @property
+    def enabled(self) -> list[LoadedPack]:
+        """Loaded packs enabled for any of the tenant's stages."""
+        return [
+            pack
+            for name in sorted(self.enablements)
+            if (pack := self.manager.get(name)) is not None
+        ]
 
     def kpi_templates(
         self, pack: str | None = None, stage: str | None = None, level: str | None = None
@@ -106,17 +119,28 @@ class TenantPacks:
         return [r for batch in caller(kpi_code=kpi_code, misses=misses) for r in batch or []]
 
     def scoring_policies(self) -> list[tuple[str | None, ScoringPolicy]]:
-        """Core policies, then those of the packs active for the current stage."""
+        """Core policies, then those of the packs the tenant enabled (for any stage)."""
         found: list[tuple[str | None, ScoringPolicy]] = [(None, p) for p in CORE_POLICIES.values()]
-        for pack in self.active:
+        for pack in self.enabled:
             found += [(pack.name, p) for p in pack.policies.values()]
         return found
 
     def scoring_policy(self, name: str) -> ScoringPolicy | None:
         found: ScoringPolicy | None = self.manager.subset_caller(
-            "goalgraph_scoring_policy", self.active_names()
+            "goalgraph_scoring_policy", [p.name for p in self.enabled]
         )(name=name)
         return found
+
+
+def bind_policies(scope: TenantScope, manager: PackManager) -> TenantScope:
+    """Let every score written or read through ``scope`` use the tenant's pack
+    policies (the CLI's and seeds' scopes; the API binds its own per request)."""
+
+    async def source() -> PolicyLookup:
+        return (await tenant_packs(scope, manager)).scoring_policy
+
+    scope.policy_source = source
+    return scope
 
 
 async def tenant_packs(scope: TenantScope, manager: PackManager) -> TenantPacks:

@@ -16,8 +16,10 @@ from strawberry.types import Info as StrawberryInfo
 
 from ..core.errors import AuthError, ErrorCode
 from ..core.identity import bearer_token, read_token
-from ..core.scoring.engine import CycleScores, score_cycle
+from ..core.policy import PolicyLookup
+from ..core.scoring.engine import CycleScores
 from ..core.scoring.load import load_cycle
+from ..core.scoring.store import stored_scores
 from ..core.settings import Settings
 from ..core.tenancy import TenantScope, open_scope
 from ..plugins.manager import PackManager
@@ -62,7 +64,7 @@ class Context:
         return await self._tenant_packs
 
     async def cycle_scores(self, cycle_id: int) -> CycleScores:
-        """Every score of a cycle, computed once per request (set-based)."""
+        """Every score of a cycle as stored, read once per request."""
         if cycle_id not in self._cycle_scores:
             self._cycle_scores[cycle_id] = asyncio.ensure_future(self._score(cycle_id))
         return await self._cycle_scores[cycle_id]
@@ -72,7 +74,12 @@ class Context:
         if cycle is None:
             return CycleScores()
         packs = await self.tenant_packs()
-        return score_cycle(await load_cycle(self.scope, cycle), packs.scoring_policy)
+        rows = await load_cycle(self.scope, cycle, values=False)
+        return await stored_scores(self.scope, cycle, rows, packs.scoring_policy)
+
+    async def scoring_policies(self) -> PolicyLookup:
+        """The tenant's pack policies, through the request's shared pack view."""
+        return (await self.tenant_packs()).scoring_policy
 
     def forget_tenant_packs(self) -> None:
         """Enablement changed during this request: load the view again next time."""
@@ -93,6 +100,7 @@ async def build_context(
     try:
         token = bearer_token(request.headers.get("authorization"))
         context._scope = await open_scope(read_token(token, settings.secret))
+        context._scope.policy_source = context.scoring_policies
     except AuthError as exc:
         context.auth_error = str(exc)
     return context

@@ -6,6 +6,7 @@ from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
 from .org import OrgUnit, Person
 from .packs import PackEnablement
+from .scores import Score
 from .stages import StageWeighting
 from .tenant import Tenant
 
@@ -22,6 +23,7 @@ __all__ = [
     "OrgUnit",
     "PackEnablement",
     "Person",
+    "Score",
     "StageWeighting",
     "Tenant",
     "TenantOwned",

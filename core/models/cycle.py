@@ -16,6 +16,9 @@ class Cycle(TenantOwned):
     kind = fields.CharEnumField(CycleKind, max_length=16)
     starts_on = fields.DateField()
     ends_on = fields.DateField()
+    #: When the stored scores of this cycle were first built (null: not yet). They are
+    #: built from scratch once, on first read, and kept current after that.
+    scores_built_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "cycle"

@@ -1,8 +1,7 @@
-"""Grades of a loaded goal graph, scored per cycle without loading the cycle again.
+"""Scores and progress of a loaded goal graph, without loading its cycles again.
 
-Grades are local (an objective's grade depends only on its subtree, a key result's on
-the KPIs feeding it; a property test checks this), so a tree loaded for display can be
-scored on its own: only the KPIs' values over each cycle are fetched.
+Scores are read from the store for the graph's nodes (one query per cycle); progress
+is the engine's roll-up of each KPI's newest value, which the graph already holds.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from ..tenancy import TenantScope
 from .engine import CycleRows, CycleScores, score_cycle
 from .policies import Linear
 from .resolve import PolicyLookup
-from .values import span_values
+from .store import stored_scores
 
 #: Progress is clamped achievement: the linear policy capped at 100%.
 PROGRESS = Linear(cap=1.0)
@@ -39,7 +38,8 @@ def graph_progress(graph: GoalGraph) -> CycleScores:
 async def score_graph(
     scope: TenantScope, graph: GoalGraph, lookup: PolicyLookup | None = None
 ) -> dict[int, CycleScores]:
-    """Scores of the graph's nodes, by cycle id (one cycle query, then the values)."""
+    """Stored scores of the graph's nodes, by cycle id (one cycle query, then one per
+    cycle)."""
     by_cycle: dict[int, list[int]] = defaultdict(list)
     for objective in graph.objectives.values():
         by_cycle[objective.cycle_id].append(objective.id)
@@ -55,12 +55,7 @@ async def score_graph(
         links = [link for k in key_results for link in graph.links_of.get(k.id, [])]
         kpis = {link.kpi_id: graph.kpis[link.kpi_id] for link in links}
         cycle = cycles.get(cycle_id)
-        values = (
-            await span_values(scope, kpis.values(), cycle.starts_on, cycle.ends_on)
-            if cycle is not None
-            else {}
-        )
-        result[cycle_id] = score_cycle(
-            CycleRows(objectives, key_results, links, kpis, values), lookup
-        )
+        if cycle is not None:
+            rows = CycleRows(objectives, key_results, links, kpis, {})
+            result[cycle_id] = await stored_scores(scope, cycle, rows, lookup)
     return result

@@ -13,9 +13,10 @@ from .engine import CycleRows
 from .values import span_values
 
 
-async def load_cycle(scope: TenantScope, cycle: Cycle) -> CycleRows:
+async def load_cycle(scope: TenantScope, cycle: Cycle, values: bool = True) -> CycleRows:
     """Active objectives, key results, links and every active KPI of the tenant, with
-    the KPIs' values over the cycle (six queries at most, whatever the size)."""
+    the KPIs' values over the cycle unless ``values`` is false (six queries at most,
+    whatever the size)."""
     objectives = (
         await scope.query(Objective)
         .filter(cycle_id=cycle.id, status=GoalStatus.ACTIVE)
@@ -40,8 +41,10 @@ async def load_cycle(scope: TenantScope, cycle: Cycle) -> CycleRows:
         .order_by("id")
     )
     kpis = {k.id: k for k in await scope.query(Kpi).filter(status=GoalStatus.ACTIVE)}
-    values = await span_values(scope, kpis.values(), cycle.starts_on, cycle.ends_on)
-    return CycleRows(list(objectives), list(key_results), list(links), kpis, values)
+    found = (
+        await span_values(scope, kpis.values(), cycle.starts_on, cycle.ends_on) if values else {}
+    )
+    return CycleRows(list(objectives), list(key_results), list(links), kpis, found)
 
 
 async def default_cycle(scope: TenantScope, today: date) -> Cycle | None:

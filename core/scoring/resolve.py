@@ -1,20 +1,17 @@
 """Finding the policy a KPI names, and scoring a KPI's value with it.
 
-A KPI may name a pack's policy; when that pack is not enabled for the tenant's
-current stage, the KPI is scored with ``linear`` and the explanation says so, rather
+A KPI may name a pack's policy; when that pack is not enabled for the tenant (for
+any of its stages), the KPI is scored with ``linear`` and the explanation says so, rather
 than failing or silently changing meaning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..models import Kpi
-from ..policy import ScoreExplanation, ScoringPolicy
+from ..policy import PolicyLookup, ScoreExplanation, ScoringPolicy
 from .policies import CORE_POLICIES, DEFAULT_POLICY
-
-PolicyLookup = Callable[[str], ScoringPolicy | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +29,7 @@ def resolve_policy(name: str, lookup: PolicyLookup | None = None) -> ResolvedPol
         return ResolvedPolicy(found)
     return ResolvedPolicy(
         CORE_POLICIES[DEFAULT_POLICY],
-        f"policy {name!r} is not available (its pack is not enabled for the current stage); "
+        f"policy {name!r} is not available (its pack is not enabled for this company); "
         f"scored with {DEFAULT_POLICY!r}",
     )
 

@@ -17,11 +17,12 @@ from ..models import Cycle, OrgUnit, Person
 from ..owners import OwnerRef
 from ..services.stages import check_shares, weightings
 from ..tenancy import TenantScope
-from .engine import CycleScores, score_cycle
+from .engine import CycleScores
 from .load import default_cycle, load_cycle
 from .resolve import PolicyLookup
 from .scorecard import ScoreBoard, Scorecard, Shares
 from .simulate import Moved, simulate
+from .store import stored_scores
 
 
 @dataclass
@@ -96,9 +97,10 @@ async def score(
         if found is None:
             raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no cycles yet", "cycleId")
         cycle = found
-    rows = await load_cycle(scope, cycle)
+    rows = await load_cycle(scope, cycle, values=False)
     shares = await current_shares(scope, presets)
-    return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares))
+    scores = await stored_scores(scope, cycle, rows, lookup)
+    return ScoredCycle(cycle, ScoreBoard(rows, scores, shares))
 
 
 async def person_scorecard(

@@ -1,5 +1,5 @@
 """What changing or archiving any goal has in common: a new owner checked, the change
-written with its audit event in one transaction."""
+written with its audit event and the scores it moves in one transaction."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..access import require_edit
 from ..enums import GoalStatus
 from ..models.goals import Owned
 from ..owners import resolve_owner
+from ..scoring.store import Changes, moves_scores, refresh
 from ..tenancy import TenantScope
 
 
@@ -33,7 +34,8 @@ async def apply_changes(
     entity_type: str,
 ) -> None:
     """Write ``changes`` (text stripped); the ``audited`` ones that really changed are
-    recorded as one ``<entity_type>.updated`` event, in the same transaction."""
+    recorded as one ``<entity_type>.updated`` event, and the scores they move are
+    brought up to date, in the same transaction."""
     before = {k: getattr(goal, k) for k in changes}
     async with in_transaction():
         for key, value in changes.items():
@@ -50,6 +52,8 @@ async def apply_changes(
                 {k: old[k] for k in kept},
                 kept,
             )
+        if moves_scores(entity_type, new):
+            await refresh(scope, Changes.of(entity_type, [goal.id]))
 
 
 async def archive(scope: TenantScope, goal: Owned, entity_type: str) -> None:
@@ -65,3 +69,4 @@ async def archive(scope: TenantScope, goal: Owned, entity_type: str) -> None:
             {"status": GoalStatus.ACTIVE.value},
             {"status": GoalStatus.ARCHIVED.value},
         )
+        await refresh(scope, Changes.of(entity_type, [goal.id]))

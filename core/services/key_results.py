@@ -12,6 +12,7 @@ from ..enums import Direction, GoalStatus
 from ..errors import DomainError, ErrorCode, forbidden
 from ..models import CheckIn, KeyResult, Objective
 from ..owners import resolve_owner
+from ..scoring.store import Changes, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
@@ -106,6 +107,7 @@ async def create_key_result(
             key_result.id,
             after={k: getattr(key_result, k) for k in AUDITED},
         )
+        await refresh(scope, Changes(key_results={key_result.id}))
     return key_result
 
 
@@ -172,4 +174,5 @@ async def check_in(
         )
         key_result.current_value = value
         await key_result.save(update_fields=["current_value", "updated_at"])
+        await refresh(scope, Changes(key_results={key_result.id}))
     return entry, key_result

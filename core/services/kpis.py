@@ -12,6 +12,7 @@ from ..enums import Aggregation, Direction, Frequency, GoalStatus
 from ..errors import DomainError, ErrorCode, not_found
 from ..models import KeyResult, Kpi, KpiLink
 from ..owners import resolve_owner
+from ..scoring.store import Changes, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
@@ -168,6 +169,7 @@ async def link_kpi(
             await audit.record(
                 scope, "kpi.link_weight", "kpi_link", link.id, before, {"weight": weight}
             )
+        await refresh(scope, Changes(key_results={key_result.id}))
     return link
 
 
@@ -189,4 +191,5 @@ async def unlink_kpi(scope: TenantScope, *, key_result_id: int, kpi_id: int) -> 
             None,
         )
         await link.delete()
+        await refresh(scope, Changes(key_results={key_result.id}))
     return key_result

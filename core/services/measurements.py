@@ -21,6 +21,7 @@ from ..errors import DomainError, ErrorCode, Problem
 from ..models import Kpi, Measurement, MeasurementRevision
 from ..owners import owner_refs
 from ..periods import period_start
+from ..scoring.store import Changes, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 
@@ -96,6 +97,10 @@ async def record_measurements(
             update_fields=["value", "source", "recorded_at", "recorded_by_id", "updated_at"],
         )
         await _refresh_current(kpis, latest)
+        measured: dict[int, set[date]] = {}
+        for kpi_id, period in latest:
+            measured.setdefault(kpi_id, set()).add(period)
+        await refresh(scope, Changes(measured=measured))
         stored = await scope.query(Measurement).filter(
             kpi_id__in={k for k, _ in latest}, period_start__in={p for _, p in latest}
         )

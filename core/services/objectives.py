@@ -12,6 +12,7 @@ from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, not_found
 from ..models import Cycle, KeyResult, Objective
 from ..owners import OwnerRef, resolve_owner
+from ..scoring.store import Changes, moves_scores, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import with_new_owner
@@ -99,6 +100,7 @@ async def create_objective(
             objective.id,
             after={"title": objective.title, "alignment_weight": alignment_weight},
         )
+        await refresh(scope, Changes(objectives={objective.id}))
     return objective
 
 
@@ -123,6 +125,7 @@ async def update_objective(
                 "parentId",
             )
     before = {k: getattr(objective, k) for k in changes}
+    old_parent_id = objective.parent_id
     async with in_transaction():
         for key, value in changes.items():
             if key != "parent_id":
@@ -133,6 +136,10 @@ async def update_objective(
         old, new = audit.changes(before, {k: getattr(objective, k) for k in changes})
         if new:
             await audit.record(scope, "objective.updated", "objective", objective.id, old, new)
+        if moves_scores("objective", new):
+            # A move changes both paths up: the one it left and the one it joined.
+            left = {old_parent_id} if old_parent_id is not None else set()
+            await refresh(scope, Changes(objectives={objective.id} | left))
     return objective
 
 
@@ -186,5 +193,6 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
         after = {"status": GoalStatus.ARCHIVED.value, "with": objective.id}
         await audit.record_many(scope, "objective.archived", "objective", ids, before, after)
         await audit.record_many(scope, "key_result.archived", "key_result", kr_ids, before, after)
+        await refresh(scope, Changes(key_results=set(kr_ids), objectives=set(ids)))
     objective.status = GoalStatus.ARCHIVED
     return objective

@@ -29,7 +29,7 @@ from ...core.tenancy import Actor, TenantScope
 from ..apply import create_kpi_from_template
 from ..enablement import enable_pack
 from ..manager import PackManager
-from ..view import TenantPacks, tenant_packs
+from ..view import TenantPacks, bind_policies, tenant_packs
 
 SLUG = "freshmart"
 DAYS = 90
@@ -185,10 +185,15 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
         role=Role.ADMIN,
         org_unit_id=company.id,
     )
-    scope = TenantScope(
-        tenant, Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id), Actor(admin, company.path)
-    )
     manager = packs or PackManager.discover()
+    scope = bind_policies(
+        TenantScope(
+            tenant,
+            Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id),
+            Actor(admin, company.path),
+        ),
+        manager,
+    )
     await enable_pack(scope, manager, "retail", ["growth", "new_product_launch"])
     retail = await tenant_packs(scope, manager)
     await org.create_person(

@@ -69,7 +69,7 @@ class PackMutations:
         scope = info.context.scope
 
         async def run() -> Pack:
-            await enablement.disable_pack(scope, name)
+            await enablement.disable_pack(scope, info.context.packs, name)
             return await _pack_state(info, name)
 
         pack, errors = await guarded(run)

@@ -6,8 +6,6 @@ share one type and no value is ever converted between two enum classes.
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from ...core.enums import (
@@ -15,6 +13,7 @@ from ...core.enums import (
     CycleKind,
     Direction,
     Frequency,
+    GoalKind,
     GoalStatus,
     OrgUnitKind,
     Role,
@@ -27,13 +26,7 @@ strawberry.enum(Direction, description="Whether higher or lower is better.")
 strawberry.enum(Frequency, description="How often a KPI is measured.")
 strawberry.enum(Aggregation, description="How a KPI's measurements combine over a cycle.")
 strawberry.enum(GoalStatus, description="Active, or archived (kept, but out of trees).")
-
-
-@strawberry.enum(description="What a node of the goal graph is.")
-class GoalKind(Enum):
-    OBJECTIVE = "objective"
-    KEY_RESULT = "key_result"
-    KPI = "kpi"
+strawberry.enum(GoalKind, description="What a node of the goal graph is.")
 
 
 __all__ = [
