@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from ..core.scoring import service
+from ..core.scoring.history import settings_as_of
 from ..core.scoring.service import ScoredCycle
+from ..plugins.view import TenantPacks
 from .context import Info
 from .ids import decode, decode_optional
 from .types.org import OrgUnit, Person
 from .types.scorecards import RankingEntry, Scorecard
 
 
-async def _score(info: Info, cycle_id: relay.GlobalID | None) -> ScoredCycle:
-    packs = await info.context.tenant_packs()
-    return await service.score(
-        info.context.scope,
-        decode_optional(cycle_id, "Cycle", "cycleId"),
-        packs.stage_presets(),
-        packs.scoring_policy,
-        date.today(),
+async def _score(
+    info: Info, cycle_id: relay.GlobalID | None, as_of: datetime | None = None
+) -> ScoredCycle:
+    scope, cycle = info.context.scope, decode_optional(cycle_id, "Cycle", "cycleId")
+    if as_of is None:
+        packs = await info.context.tenant_packs()
+        return await service.score(
+            scope, cycle, packs.stage_presets(), packs.scoring_policy, date.today()
+        )
+    at = as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
+    past = await settings_as_of(scope, at)
+    then = TenantPacks(info.context.packs, past.stage, past.enablements)
+    return await service.score_as_of(
+        scope, cycle, then.stage_presets(), then.scoring_policy, at, past
     )
 
 
@@ -38,8 +47,16 @@ class ScoreQueries:
         person_id: relay.GlobalID | None = None,
         org_unit_id: relay.GlobalID | None = None,
         cycle_id: relay.GlobalID | None = None,
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Scores as they stood at this moment (UTC unless it says "
+                "otherwise), rebuilt from the audit trail: the measurements, settings, "
+                "stage and weighting valid then."
+            ),
+        ] = None,
     ) -> Scorecard:
-        scope, scorer = info.context.scope, partial(_score, info, cycle_id)
+        scope, scorer = info.context.scope, partial(_score, info, cycle_id, as_of)
         if person_id is not None:
             scored, person, card = await service.person_scorecard(
                 scope, scorer, decode(person_id, "Person", "personId")
@@ -55,11 +72,17 @@ class ScoreQueries:
 
     @strawberry.field(description="The people of a unit and below, best combined score first.")
     async def ranking(
-        self, info: Info, org_unit_id: relay.GlobalID, cycle_id: relay.GlobalID | None = None
+        self,
+        info: Info,
+        org_unit_id: relay.GlobalID,
+        cycle_id: relay.GlobalID | None = None,
+        as_of: Annotated[
+            datetime | None, strawberry.argument(description="As in `scorecard`.")
+        ] = None,
     ) -> list[RankingEntry]:
         scored, ranked = await service.unit_ranking(
             info.context.scope,
-            partial(_score, info, cycle_id),
+            partial(_score, info, cycle_id, as_of),
             decode(org_unit_id, "OrgUnit", "orgUnitId"),
         )
         return [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from ..access import can_see_people_below, can_see_values
 from ..enums import Role
@@ -16,8 +16,10 @@ from ..errors import DomainError, ErrorCode, forbidden, not_found
 from ..models import Cycle, OrgUnit, Person
 from ..owners import OwnerRef
 from ..services.stages import check_shares, weightings
+from ..stages import kpi_share_of
 from ..tenancy import TenantScope
-from .engine import CycleScores
+from .engine import CycleScores, score_cycle
+from .history import PastSettings, cycle_as_of
 from .load import default_cycle, load_cycle
 from .resolve import PolicyLookup
 from .scorecard import ScoreBoard, Scorecard, Shares
@@ -87,20 +89,43 @@ async def score(
     lookup: PolicyLookup | None,
     today: date,
 ) -> ScoredCycle:
-    """Everything needed for scorecards and rankings of one cycle."""
-    if cycle_id is not None:
-        cycle = await scope.find(Cycle, cycle_id)
-        if cycle is None:
-            raise not_found("cycle", "cycleId")
-    else:
-        found = await default_cycle(scope, today)
-        if found is None:
-            raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no cycles yet", "cycleId")
-        cycle = found
+    """Everything needed for scorecards and rankings of one cycle, as stored now."""
+    cycle = await _cycle(scope, cycle_id, today)
     rows = await load_cycle(scope, cycle, values=False)
     shares = await current_shares(scope, presets)
     scores = await stored_scores(scope, cycle, rows, lookup)
     return ScoredCycle(cycle, ScoreBoard(rows, scores, shares))
+
+
+async def score_as_of(
+    scope: TenantScope,
+    cycle_id: int | None,
+    presets: Mapping[str, float],
+    lookup: PolicyLookup | None,
+    at: datetime,
+    past: PastSettings,
+) -> ScoredCycle:
+    """The same as ``score``, as it stood at ``at``: rows, values, stage and weighting
+    rebuilt from the audit trail (``past``, with ``presets`` and ``lookup`` from the
+    packs enabled then), scored from scratch."""
+    cycle = await _cycle(scope, cycle_id, at.date())
+    rows = await cycle_as_of(scope, cycle, at)
+    okr_share = past.okr_shares.get(past.stage, presets.get(past.stage, 0.5))
+    shares = Shares(past.stage, okr_share, kpi_share_of(okr_share))
+    return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares))
+
+
+async def _cycle(scope: TenantScope, cycle_id: int | None, today: date) -> Cycle:
+    """The named cycle, or the default one for ``today``."""
+    if cycle_id is not None:
+        cycle = await scope.find(Cycle, cycle_id)
+        if cycle is None:
+            raise not_found("cycle", "cycleId")
+        return cycle
+    found = await default_cycle(scope, today)
+    if found is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no cycles yet", "cycleId")
+    return found
 
 
 async def person_scorecard(

@@ -17,8 +17,17 @@ from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
 
-#: Changes to these are audited: they move what "done" means or how much it counts.
-AUDITED = ("start_value", "target_value", "weight", "direction")
+#: Changes to these are audited: they move what "done" means, how much it counts or who
+#: answers for it (and the trail lets any past score be reproduced).
+AUDITED = (
+    "start_value",
+    "target_value",
+    "current_value",
+    "weight",
+    "direction",
+    "owner_unit_id",
+    "owner_person_id",
+)
 
 
 def _check(values: dict[str, Any], creating: bool) -> None:
@@ -172,7 +181,16 @@ async def check_in(
             note=note,
             author_id=scope.actor.person_id,
         )
+        before = key_result.current_value
         key_result.current_value = value
         await key_result.save(update_fields=["current_value", "updated_at"])
+        await audit.record(
+            scope,
+            "key_result.checked_in",
+            "key_result",
+            key_result.id,
+            {"current_value": before},
+            {"current_value": value, "check_in_id": entry.id},
+        )
         await refresh(scope, Changes(key_results={key_result.id}))
     return entry, key_result

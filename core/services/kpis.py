@@ -17,8 +17,18 @@ from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
 
-#: Changes to these are audited: targets, thresholds and weights decide scores.
-AUDITED = ("target", "threshold", "weight", "direction", "scoring_policy")
+#: Changes to these are audited: they decide scores and who answers for them (and the
+#: trail lets any past score be reproduced).
+AUDITED = (
+    "target",
+    "threshold",
+    "weight",
+    "direction",
+    "scoring_policy",
+    "aggregation",
+    "owner_unit_id",
+    "owner_person_id",
+)
 
 
 def _check(values: dict[str, Any], creating: bool) -> None:

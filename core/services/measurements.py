@@ -90,17 +90,18 @@ async def record_measurements(
             recorded_by_id=scope.actor.person_id,
         )
     async with in_transaction():
-        await _keep_replaced(scope, latest, now)
-        await Measurement.bulk_create(
-            list(latest.values()),
-            on_conflict=["kpi_id", "period_start"],
-            update_fields=["value", "source", "recorded_at", "recorded_by_id", "updated_at"],
-        )
-        await _refresh_current(kpis, latest)
-        measured: dict[int, set[date]] = {}
-        for kpi_id, period in latest:
-            measured.setdefault(kpi_id, set()).add(period)
-        await refresh(scope, Changes(measured=measured))
+        changed = await _keep_replaced(scope, latest, now)
+        if changed:
+            await Measurement.bulk_create(
+                list(changed.values()),
+                on_conflict=["kpi_id", "period_start"],
+                update_fields=["value", "source", "recorded_at", "recorded_by_id", "updated_at"],
+            )
+            await _refresh_current(kpis, changed)
+            measured: dict[int, set[date]] = {}
+            for kpi_id, period in changed:
+                measured.setdefault(kpi_id, set()).add(period)
+            await refresh(scope, Changes(measured=measured))
         stored = await scope.query(Measurement).filter(
             kpi_id__in={k for k, _ in latest}, period_start__in={p for _, p in latest}
         )
@@ -110,11 +111,19 @@ async def record_measurements(
 
 async def _keep_replaced(
     scope: TenantScope, incoming: dict[tuple[int, date], Measurement], now: datetime
-) -> None:
-    """Keep, as revisions, the stored values this batch is about to change."""
+) -> dict[tuple[int, date], Measurement]:
+    """Keep, as revisions, the stored values this batch is about to change; returns
+    the entries that change anything (a value written again as it was is left alone,
+    so its recording time stays when it was first known)."""
     stored = await scope.query(Measurement).filter(
         kpi_id__in={k for k, _ in incoming}, period_start__in={p for _, p in incoming}
     )
+    same = {
+        (old.kpi_id, old.period_start)
+        for old in stored
+        if (new := incoming.get((old.kpi_id, old.period_start))) is not None
+        and (new.value, new.source) == (old.value, old.source)
+    }
     replaced = [
         scope.build(
             MeasurementRevision,
@@ -132,6 +141,7 @@ async def _keep_replaced(
     ]
     if replaced:
         await MeasurementRevision.bulk_create(replaced)
+    return {key: row for key, row in incoming.items() if key not in same}
 
 
 async def _refresh_current(
