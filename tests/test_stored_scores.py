@@ -25,7 +25,8 @@ from goalgraph.plugins.manager import PackManager
 from goalgraph.plugins.retail.demo import seed_demo
 from goalgraph.plugins.view import bind_policies
 
-from .factories import scope_for
+from .factories import build_chain, make_company, scope_for
+from .sqlcount import count_statements
 
 TODAY = date(2026, 11, 28)
 
@@ -145,3 +146,22 @@ async def test_a_stage_switch_rewrites_no_score(client: httpx.AsyncClient) -> No
     assert tenant.lifecycle_stage == "mature"
     assert len(before) > 100
     assert before == after
+
+
+async def test_a_write_costs_the_same_statements_whatever_the_tree_size(
+    client: httpx.AsyncClient,
+) -> None:
+    """The path update loads the path, not the tenant: one measurement under a
+    14-objective tree and under a 39-objective one send the same statements."""
+    counts = []
+    for slug, width in (("small", 2), ("large", 3)):
+        company = await make_company(slug)
+        made = await build_chain(company, depth=3, width=width)
+        kpi = made["kpis"][-1]
+        await record_measurements(company.scope, [MeasurementInput(kpi.id, TODAY, 3.0)])
+        with count_statements() as statements:
+            await record_measurements(company.scope, [MeasurementInput(kpi.id, TODAY, 2.5)])
+        counts.append(len(statements))
+        await _assert_stored_equals_scratch(company.scope)
+    assert counts[0] == counts[1]
+    assert counts[1] <= 21
