@@ -8,6 +8,7 @@ of roots costs five queries at most, whatever its size or depth.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -31,6 +32,12 @@ class GoalGraph:
     key_results_of: dict[int, list[int]]
     kpis: dict[int, Kpi]
     links_of: dict[int, list[KpiLink]] = field(default_factory=dict)
+
+    def goals(self) -> Iterator[Objective | KeyResult | Kpi]:
+        """Every objective, key result and KPI of the graph."""
+        yield from self.objectives.values()
+        yield from self.key_results.values()
+        yield from self.kpis.values()
 
 
 def _objective_q(prefix: str, paths: list[str] | None, cycle_id: int | None) -> Q:

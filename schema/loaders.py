@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -42,6 +43,15 @@ def _grouped(rows: Iterable[Any], attr: str, keys: Sequence[int]) -> list[list[A
     return [groups.get(k, []) for k in keys]
 
 
+@dataclass(frozen=True, slots=True)
+class GraphOwners:
+    """The owners of a goal graph's goals, and who may see its KPIs' values."""
+
+    units: dict[int, OrgUnit]
+    people: dict[int, Person]
+    visible: dict[OwnerKey, bool]
+
+
 class Loaders:
     """The loaders of one request, all bound to the caller's tenant scope."""
 
@@ -64,15 +74,16 @@ class Loaders:
         self.key_result_progress = DataLoader(self._key_result_progress)
         self.values_visible: DataLoader[OwnerKey, bool] = DataLoader(self._values_visible)
 
-    async def prime_graph(self, graph: GoalGraph) -> None:
-        """Load every owner and KPI visibility of a goal graph up front.
+    async def prime_graph(self, graph: GoalGraph) -> GraphOwners:
+        """Load every owner and KPI visibility of a goal graph up front, and return them.
 
         GraphQL resolves a tree level by level; without this, each level would
         send its own owner query, so the count would grow with the tree's depth.
+        The loaders are primed for fields outside the tree (``parent``, ``feeds``);
+        the tree itself reads the returned dicts, which costs no future per node.
         """
-        goals = [*graph.objectives.values(), *graph.key_results.values(), *graph.kpis.values()]
-        unit_ids = {g.owner_unit_id for g in goals if g.owner_unit_id is not None}
-        person_ids = {g.owner_person_id for g in goals if g.owner_person_id is not None}
+        unit_ids = {g.owner_unit_id for g in graph.goals() if g.owner_unit_id is not None}
+        person_ids = {g.owner_person_id for g in graph.goals() if g.owner_person_id is not None}
         units = await self.scope.many(OrgUnit, unit_ids)
         people = await self.scope.many(Person, person_ids)
         for unit in units.values():
@@ -81,9 +92,9 @@ class Loaders:
             self.person.prime(person.id, person)
         for kpi in graph.kpis.values():
             self.kpi.prime(kpi.id, kpi)
-        await self.values_visible.load_many(
-            list({(k.owner_unit_id, k.owner_person_id) for k in graph.kpis.values()})
-        )
+        keys = list({(k.owner_unit_id, k.owner_person_id) for k in graph.kpis.values()})
+        visible = dict(zip(keys, await self.values_visible.load_many(keys), strict=True))
+        return GraphOwners(units, people, visible)
 
     def _by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         async def load(keys: list[int]) -> list[M | None]:

@@ -16,7 +16,7 @@ from .ids import decode, decode_optional
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
 from .score_queries import ScoreQueries, SimulationQueries
-from .tree import TreeView
+from .tree import LoadedTree, TreeView
 from .types.enums import GoalStatus
 from .types.goals import GoalNode, KeyResult, Kpi, Measurement, Objective
 from .types.org import Cycle, OrgUnit, Person, Tenant, Viewer
@@ -73,10 +73,11 @@ class Query(PackQueries, ScoreQueries, SimulationQueries):
         root = decode_optional(root_id, "Objective", "rootId")
         cycle = decode_optional(cycle_id, "Cycle", "cycleId")
         graph = await load_goal_graph(scope, [root] if root is not None else None, cycle)
-        await info.context.loaders.prime_graph(graph)
-        packs = await info.context.tenant_packs()
-        scores = await score_graph(scope, graph, packs.scoring_policy)
-        view = TreeView(graph, graph_progress(graph), depth, scores)
+        owners = await info.context.loaders.prime_graph(graph)
+        policies = (await info.context.tenant_packs()).scoring_policy
+        scores = await score_graph(scope, graph, policies)
+        tree = LoadedTree.build(graph, graph_progress(graph), scores, owners, policies)
+        view = TreeView(tree, depth)
         return [Objective.from_row(graph.objectives[r], view) for r in graph.roots]
 
     @strawberry.field

@@ -2,13 +2,19 @@
 
 ``GoalNode`` lets a frontend walk a nested tree (``children``) without knowing the
 kinds in advance, and ask for kind-specific fields with fragments.
+
+Fields a ``goalTree`` node can answer from its ``TreeView`` are plain (not ``async``)
+resolvers: inside a tree they return the value at once, elsewhere an awaitable that
+loads it (``MaybeAwaitable``). A coroutine per field is what made large trees slow.
+Their GraphQL type is given with ``graphql_type``, as the return annotation also
+names the awaitable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -19,12 +25,23 @@ from ...core.progress import kpi_progress
 from ...core.scoring.engine import CycleScores
 from ...core.scoring.resolve import explain_value
 from ..context import Info
-from ..tree import TreeView
+from ..tree import MaybeAwaitable, TreeView, map_maybe
 from .enums import Aggregation, Direction, Frequency, GoalKind, GoalStatus
 from .org import Cycle, OrgUnit, Person, load_nodes
 from .scoring import ScoreExplanation
 
 Owner = Annotated[OrgUnit | Person, strawberry.union("Owner", description="Who owns a goal.")]
+T = TypeVar("T")
+Explained = tuple[CoreExplanation | None, str | None]
+
+
+def owner_of(
+    info: Info, row: models.Objective | models.KeyResult | models.Kpi, tree: TreeView | None
+) -> MaybeAwaitable[Owner]:
+    """A goal's owner: from the tree when it holds it, else through the loaders."""
+    key = (row.owner_unit_id, row.owner_person_id)
+    owner = tree.owner(key) if tree is not None else None
+    return owner if owner is not None else resolve_owner(info, *key)
 
 
 async def resolve_owner(info: Info, unit_id: int | None, person_id: int | None) -> Owner:
@@ -101,9 +118,9 @@ class Objective(GoalNode):
     ) -> list[Self | None]:
         return await load_nodes(info.context.loaders.objective, node_ids, cls.from_row)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> Owner:
-        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+    @strawberry.field(graphql_type=Owner)
+    def owner(self, info: Info) -> MaybeAwaitable[Owner]:
+        return owner_of(info, self.row, self.tree)
 
     @strawberry.field
     async def cycle(self, info: Info) -> Cycle:
@@ -118,55 +135,86 @@ class Objective(GoalNode):
         row = await info.context.loaders.objective.load(self.row.parent_id)
         return Objective.from_row(row) if row else None
 
-    @strawberry.field(description="Share of the way to done, 0..1; null without data.")
-    async def progress(self, info: Info) -> float | None:
+    @strawberry.field(
+        graphql_type=float | None, description="Share of the way to done, 0..1; null without data."
+    )
+    def progress(self, info: Info) -> MaybeAwaitable[float | None]:
         if self.tree is not None:
             return self.tree.progress.objectives.get(self.row.id)
-        return await info.context.loaders.objective_progress.load(self.row.id)
+        return info.context.loaders.objective_progress.load(self.row.id)
 
     @strawberry.field(
+        graphql_type=float | None,
         description="Grade in its cycle, 0..1: the weighted roll-up of its key results' and "
-        "aligned objectives' grades (see docs/scoring.md)."
+        "aligned objectives' grades (see docs/scoring.md).",
     )
-    async def score(self, info: Info) -> float | None:
-        return (await self._scores(info)).objectives.get(self.row.id)
+    def score(self, info: Info) -> MaybeAwaitable[float | None]:
+        return map_maybe(self._scores(info), lambda scores: scores.objectives.get(self.row.id))
 
-    async def _scores(self, info: Info) -> CycleScores:
+    def _scores(self, info: Info) -> MaybeAwaitable[CycleScores]:
         in_tree = self.tree.cycle_scores(self.row.cycle_id) if self.tree is not None else None
-        return in_tree or await info.context.cycle_scores(self.row.cycle_id)
+        return in_tree or info.context.cycle_scores(self.row.cycle_id)
 
-    @strawberry.field(description="How the grade was reached: its parts, weights and result.")
-    async def explain(self, info: Info) -> str | None:
-        return (await self._scores(info)).objective_formula(self.row.id)
+    @strawberry.field(
+        graphql_type=str | None,
+        description="How the grade was reached: its parts, weights and result.",
+    )
+    def explain(self, info: Info) -> MaybeAwaitable[str | None]:
+        return map_maybe(self._scores(info), lambda scores: scores.objective_formula(self.row.id))
 
-    @strawberry.field(description="Active key results of this objective.")
-    async def key_results(self, info: Info) -> list[KeyResult]:
+    @strawberry.field(
+        graphql_type="list[KeyResult]", description="Active key results of this objective."
+    )
+    def key_results(self, info: Info) -> MaybeAwaitable[list[KeyResult]]:
         if self.tree is not None:
-            graph, view = self.tree.graph, self.tree.below() or self.tree
-            return [
-                KeyResult.from_row(graph.key_results[k], view)
-                for k in graph.key_results_of.get(self.row.id, [])
-            ]
+            return self._tree_key_results(self.tree.below() or self.tree)
+        return self._loaded_key_results(info)
+
+    async def _loaded_key_results(self, info: Info) -> list[KeyResult]:
         rows = await info.context.loaders.key_results_of.load(self.row.id)
         return [KeyResult.from_row(r) for r in rows]
 
-    @strawberry.field(description="Active objectives aligned to this one.")
-    async def child_objectives(self, info: Info) -> list[Objective]:
+    def _tree_key_results(self, view: TreeView) -> list[KeyResult]:
+        graph = view.graph
+        return [
+            KeyResult.from_row(graph.key_results[k], view)
+            for k in graph.key_results_of.get(self.row.id, [])
+        ]
+
+    @strawberry.field(
+        graphql_type="list[Objective]", description="Active objectives aligned to this one."
+    )
+    def child_objectives(self, info: Info) -> MaybeAwaitable[list[Objective]]:
         if self.tree is not None:
-            graph, view = self.tree.graph, self.tree.below() or self.tree
-            return [
-                Objective.from_row(graph.objectives[c], view)
-                for c in graph.child_objectives.get(self.row.id, [])
-            ]
+            return self._tree_child_objectives(self.tree.below() or self.tree)
+        return self._loaded_child_objectives(info)
+
+    async def _loaded_child_objectives(self, info: Info) -> list[Objective]:
         rows = await info.context.loaders.child_objectives.load(self.row.id)
         return [Objective.from_row(r) for r in rows]
 
-    @strawberry.field(description="Aligned objectives, then key results (within goalTree's depth).")
-    async def children(self, info: Info) -> list[GoalNode]:
-        if self.tree is not None and self.tree.below() is None:
-            return []
-        nodes: list[GoalNode] = list(await self.child_objectives(info))
-        nodes.extend(await self.key_results(info))
+    def _tree_child_objectives(self, view: TreeView) -> list[Objective]:
+        graph = view.graph
+        return [
+            Objective.from_row(graph.objectives[c], view)
+            for c in graph.child_objectives.get(self.row.id, [])
+        ]
+
+    @strawberry.field(
+        graphql_type="list[GoalNode]",
+        description="Aligned objectives, then key results (within goalTree's depth).",
+    )
+    def children(self, info: Info) -> MaybeAwaitable[list[GoalNode]]:
+        if self.tree is not None:
+            view = self.tree.below()
+            if view is None:
+                return []
+            return [*self._tree_child_objectives(view), *self._tree_key_results(view)]
+        return self._loaded_children(info)
+
+    async def _loaded_children(self, info: Info) -> list[GoalNode]:
+        nodes: list[GoalNode] = list(await self._loaded_child_objectives(info))
+        nodes.extend(await self._loaded_key_results(info))
         return nodes
 
 
@@ -216,9 +264,9 @@ class KeyResult(GoalNode):
     ) -> list[Self | None]:
         return await load_nodes(info.context.loaders.key_result, node_ids, cls.from_row)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> Owner:
-        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+    @strawberry.field(graphql_type=Owner)
+    def owner(self, info: Info) -> MaybeAwaitable[Owner]:
+        return owner_of(info, self.row, self.tree)
 
     @strawberry.field
     async def objective(self, info: Info) -> Objective:
@@ -226,64 +274,84 @@ class KeyResult(GoalNode):
         assert row is not None
         return Objective.from_row(row)
 
-    @strawberry.field(description="From the feeding KPIs when linked, else start→target; 0..1.")
-    async def progress(self, info: Info) -> float | None:
+    @strawberry.field(
+        graphql_type=float | None,
+        description="From the feeding KPIs when linked, else start→target; 0..1.",
+    )
+    def progress(self, info: Info) -> MaybeAwaitable[float | None]:
         if self.tree is not None:
             return self.tree.progress.key_results.get(self.row.id)
-        return await info.context.loaders.key_result_progress.load(self.row.id)
+        return info.context.loaders.key_result_progress.load(self.row.id)
 
     @strawberry.field(
+        graphql_type=float | None,
         description="Grade in its objective's cycle, 0..1: from the scores of the KPIs "
-        "feeding it over the cycle, else from its check-ins."
+        "feeding it over the cycle, else from its check-ins.",
     )
-    async def score(self, info: Info) -> float | None:
-        scores = await self._scores(info)
-        return scores.key_results.get(self.row.id) if scores else None
+    def score(self, info: Info) -> MaybeAwaitable[float | None]:
+        return map_maybe(
+            self._scores(info),
+            lambda scores: scores.key_results.get(self.row.id) if scores else None,
+        )
 
-    async def _scores(self, info: Info) -> CycleScores | None:
-        if self.tree is not None and self.row.objective_id in self.tree.graph.objectives:
-            cycle_id = self.tree.graph.objectives[self.row.objective_id].cycle_id
-            in_tree = self.tree.cycle_scores(cycle_id)
-            if in_tree is not None:
-                return in_tree
-        else:
-            objective = await info.context.loaders.objective.load(self.row.objective_id)
-            if objective is None:
-                return None
-            cycle_id = objective.cycle_id
-        return await info.context.cycle_scores(cycle_id)
+    def _scores(self, info: Info) -> MaybeAwaitable[CycleScores | None]:
+        tree = self.tree
+        if tree is not None and self.row.objective_id in tree.graph.objectives:
+            cycle_id = tree.graph.objectives[self.row.objective_id].cycle_id
+            return tree.cycle_scores(cycle_id) or info.context.cycle_scores(cycle_id)
+        return self._loaded_scores(info)
+
+    async def _loaded_scores(self, info: Info) -> CycleScores | None:
+        objective = await info.context.loaders.objective.load(self.row.objective_id)
+        if objective is None:
+            return None
+        return await info.context.cycle_scores(objective.cycle_id)
 
     @strawberry.field(
+        graphql_type=str | None,
         description="How the grade was reached: the feeding KPIs' scores and "
-        "link weights, or the check-in span."
+        "link weights, or the check-in span.",
     )
-    async def explain(self, info: Info) -> str | None:
-        scores = await self._scores(info)
-        return scores.key_result_formula(self.row.id) if scores else None
+    def explain(self, info: Info) -> MaybeAwaitable[str | None]:
+        return map_maybe(
+            self._scores(info),
+            lambda scores: scores.key_result_formula(self.row.id) if scores else None,
+        )
 
-    @strawberry.field(description="The KPIs feeding this key result, with their weights.")
-    async def kpi_links(self, info: Info) -> list[KpiLink]:
+    @strawberry.field(
+        graphql_type="list[KpiLink]",
+        description="The KPIs feeding this key result, with their weights.",
+    )
+    def kpi_links(self, info: Info) -> MaybeAwaitable[list[KpiLink]]:
         if self.tree is not None:
-            graph, view = self.tree.graph, self.tree.below() or self.tree
+            view = self.tree.below() or self.tree
             return [
                 KpiLink(weight=link.weight, row=link, tree=view)
-                for link in graph.links_of.get(self.row.id, [])
+                for link in view.graph.links_of.get(self.row.id, [])
             ]
+        return self._loaded_kpi_links(info)
+
+    async def _loaded_kpi_links(self, info: Info) -> list[KpiLink]:
         rows = await info.context.loaders.links_of.load(self.row.id)
         return [KpiLink(weight=link.weight, row=link) for link in rows]
 
-    @strawberry.field(description="The feeding KPIs (within goalTree's depth).")
-    async def children(self, info: Info) -> list[GoalNode]:
+    @strawberry.field(
+        graphql_type="list[GoalNode]", description="The feeding KPIs (within goalTree's depth)."
+    )
+    def children(self, info: Info) -> MaybeAwaitable[list[GoalNode]]:
         if self.tree is not None:
             view = self.tree.below()
             if view is None:
                 return []
-            graph = self.tree.graph
+            graph = view.graph
             return [
                 Kpi.from_row(graph.kpis[link.kpi_id], view)
                 for link in graph.links_of.get(self.row.id, [])
             ]
-        return [await link.kpi(info) for link in await self.kpi_links(info)]
+        return self._loaded_children(info)
+
+    async def _loaded_children(self, info: Info) -> list[GoalNode]:
+        return [await link.loaded_kpi(info) for link in await self._loaded_kpi_links(info)]
 
 
 @strawberry.type(description="A KPI feeding a key result with a weight.")
@@ -292,10 +360,13 @@ class KpiLink:
     row: strawberry.Private[models.KpiLink]
     tree: strawberry.Private[TreeView | None] = None
 
-    @strawberry.field
-    async def kpi(self, info: Info) -> Kpi:
+    @strawberry.field(graphql_type="Kpi")
+    def kpi(self, info: Info) -> MaybeAwaitable[Kpi]:
         if self.tree is not None and self.row.kpi_id in self.tree.graph.kpis:
             return Kpi.from_row(self.tree.graph.kpis[self.row.kpi_id], self.tree)
+        return self.loaded_kpi(info)
+
+    async def loaded_kpi(self, info: Info) -> Kpi:
         row = await info.context.loaders.kpi.load(self.row.kpi_id)
         assert row is not None
         return Kpi.from_row(row)
@@ -348,6 +419,16 @@ class Measurement(relay.Node):
         ]
 
 
+def _score_of(explained: Explained) -> float | None:
+    explanation, _ = explained
+    return explanation.score if explanation else None
+
+
+def _explanation_of(explained: Explained) -> ScoreExplanation | None:
+    explanation, note = explained
+    return ScoreExplanation.of(explanation, note) if explanation else None
+
+
 @strawberry.type(description="A key performance indicator (关键绩效指标).")
 class Kpi(GoalNode):
     id: relay.NodeID[int]
@@ -398,54 +479,96 @@ class Kpi(GoalNode):
     ) -> list[Self | None]:
         return await load_nodes(info.context.loaders.kpi, node_ids, cls.from_row)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> Owner:
-        return await resolve_owner(info, self.row.owner_unit_id, self.row.owner_person_id)
+    @strawberry.field(graphql_type=Owner)
+    def owner(self, info: Info) -> MaybeAwaitable[Owner]:
+        return owner_of(info, self.row, self.tree)
 
     @strawberry.field(
+        graphql_type=bool,
         description="Whether the caller may see this KPI's values and scores: an "
-        "individual's are visible to them, the managers above them and admins."
+        "individual's are visible to them, the managers above them and admins.",
     )
-    async def values_visible(self, info: Info) -> bool:
+    def values_visible(self, info: Info) -> MaybeAwaitable[bool]:
+        visible = self._tree_visible()
+        return visible if visible is not None else self._visible(info)
+
+    def _tree_visible(self) -> bool | None:
+        """Visibility as the tree loaded it; None outside a tree."""
+        if self.tree is None:
+            return None
+        return self.tree.values_visible((self.row.owner_unit_id, self.row.owner_person_id))
+
+    async def _visible(self, info: Info) -> bool:
+        visible = self._tree_visible()
+        if visible is not None:
+            return visible
         key = (self.row.owner_unit_id, self.row.owner_person_id)
         return await info.context.loaders.values_visible.load(key)
 
-    @strawberry.field(description="The newest measured value; null if none or not visible.")
-    async def current_value(self, info: Info) -> float | None:
-        return self.row.current_value if await self.values_visible(info) else None
+    def _if_visible(self, info: Info, read: Callable[[], T | None]) -> MaybeAwaitable[T | None]:
+        """``read()`` when the caller may see this KPI's values, else None."""
+        return map_maybe(self.values_visible(info), lambda visible: read() if visible else None)
 
-    @strawberry.field(description="Start of the period of the newest value.")
-    async def current_period(self, info: Info) -> date | None:
-        return self.row.current_period if await self.values_visible(info) else None
+    @strawberry.field(
+        graphql_type=float | None,
+        description="The newest measured value; null if none or not visible.",
+    )
+    def current_value(self, info: Info) -> MaybeAwaitable[float | None]:
+        return self._if_visible(info, lambda: self.row.current_value)
 
-    @strawberry.field(description="Achievement against target, 0..1; null if unknown/hidden.")
-    async def progress(self, info: Info) -> float | None:
-        return kpi_progress(self.row) if await self.values_visible(info) else None
+    @strawberry.field(
+        graphql_type=date | None, description="Start of the period of the newest value."
+    )
+    def current_period(self, info: Info) -> MaybeAwaitable[date | None]:
+        return self._if_visible(info, lambda: self.row.current_period)
 
-    async def _explained(self, info: Info) -> tuple[CoreExplanation | None, str | None]:
-        if not await self.values_visible(info):
+    @strawberry.field(
+        graphql_type=float | None,
+        description="Achievement against target, 0..1; null if unknown/hidden.",
+    )
+    def progress(self, info: Info) -> MaybeAwaitable[float | None]:
+        return self._if_visible(info, lambda: kpi_progress(self.row))
+
+    def _explained(self, info: Info) -> MaybeAwaitable[Explained]:
+        """The newest value scored and explained, when visible; the tree knows the
+        tenant's policies, elsewhere they come from the request's pack view."""
+        visible = self._tree_visible()
+        if self.tree is not None and visible is not None:
+            if not visible:
+                return None, None
+            return explain_value(self.row, self.row.current_value, self.tree.tree.policies)
+        return self._loaded_explained(info)
+
+    async def _loaded_explained(self, info: Info) -> Explained:
+        if not await self._visible(info):
             return None, None
         packs = await info.context.tenant_packs()
         return explain_value(self.row, self.row.current_value, packs.scoring_policy)
 
-    @strawberry.field(description="The newest value scored by the KPI's policy (1.0 = on target).")
-    async def score(self, info: Info) -> float | None:
-        explained, _ = await self._explained(info)
-        return explained.score if explained else None
+    @strawberry.field(
+        graphql_type=float | None,
+        description="The newest value scored by the KPI's policy (1.0 = on target).",
+    )
+    def score(self, info: Info) -> MaybeAwaitable[float | None]:
+        return map_maybe(self._explained(info), _score_of)
 
-    @strawberry.field(description="How the score was reached; null if no value or not visible.")
-    async def explain(self, info: Info) -> ScoreExplanation | None:
-        explained, note = await self._explained(info)
-        return ScoreExplanation.of(explained, note) if explained else None
+    @strawberry.field(
+        graphql_type="ScoreExplanation | None",
+        description="How the score was reached; null if no value or not visible.",
+    )
+    def explain(self, info: Info) -> MaybeAwaitable[ScoreExplanation | None]:
+        return map_maybe(self._explained(info), _explanation_of)
 
     @strawberry.field(description="Measurements of the last `days` days up to the newest one.")
     async def recent_measurements(self, info: Info, days: int = 30) -> list[Measurement]:
-        if not await self.values_visible(info):
+        if not await self._visible(info):
             return []
         days = max(1, min(days, 366))
         loader = info.context.loaders.recent_measurements
-        if self.tree is not None:
-            # One query for every KPI of the tree, whatever level each sits on.
+        if self.tree is not None and days not in self.tree.tree.measured_days:
+            # One query for every KPI of the tree, whatever level each sits on; the
+            # other KPIs of the tree find their keys already loading.
+            self.tree.tree.measured_days.add(days)
             await loader.load_many([(k, days) for k in self.tree.graph.kpis])
         rows = await loader.load((self.row.id, days))
         return [Measurement.from_row(r) for r in rows]
