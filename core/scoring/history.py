@@ -32,6 +32,7 @@ from ..models import (
 from ..tenancy import TenantScope
 from .aggregate import aggregate
 from .engine import CycleRows
+from .values import as_date
 
 #: Fields whose audited values are enum members on the rows.
 _ENUMS: dict[str, type[StrEnum]] = {
@@ -192,14 +193,10 @@ async def values_as_of(
     )
     periods: dict[int, dict[date, float]] = defaultdict(dict)
     for kpi_id, period, value in [*replaced, *current]:
-        periods[kpi_id][_as_date(period)] = float(value)
+        periods[kpi_id][as_date(period)] = float(value)
     found: dict[int, float] = {}
     for kpi_id, by_period in periods.items():
         value = aggregate(sorted(by_period.items()), kpis[kpi_id].aggregation)
         if value is not None:
             found[kpi_id] = value
     return found
-
-
-def _as_date(value: object) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))

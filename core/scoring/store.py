@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -162,14 +163,14 @@ async def _spread_up(scope: TenantScope, cycle: Cycle, dirty: Dirty) -> None:
             .filter(kpi_id__in=dirty.kpis, key_result__objective__cycle_id=cycle.id)
             .values_list("key_result_id", flat=True)
         )
-        dirty.key_results.update(int(i) for i in fed)  # type: ignore[call-overload]
+        dirty.key_results.update(_ids(fed))
     if dirty.key_results:
         owners = (
             await scope.query(KeyResult)
             .filter(id__in=dirty.key_results)
             .values_list("objective_id", flat=True)
         )
-        dirty.objectives.update(int(i) for i in owners)  # type: ignore[call-overload]
+        dirty.objectives.update(_ids(owners))
     if dirty.objectives:
         paths = (
             await scope.query(Objective)
@@ -177,6 +178,11 @@ async def _spread_up(scope: TenantScope, cycle: Cycle, dirty: Dirty) -> None:
             .values_list("path", flat=True)
         )
         dirty.objectives.update(int(i) for path in paths for i in str(path).split("/") if i)
+
+
+def _ids(values: Iterable[Any]) -> set[int]:
+    """Ids from a flat ``values_list`` (typed by Tortoise as tuples)."""
+    return {int(v) for v in values}
 
 
 async def _path_rows(scope: TenantScope, cycle: Cycle, dirty: Dirty) -> CycleRows:

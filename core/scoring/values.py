@@ -40,7 +40,7 @@ async def span_values(
         elif kpi.aggregation is Aggregation.AVERAGE:
             values[kpi.id] = float(row["total"]) / int(row["n"])
         else:
-            lasts[kpi.id] = _as_date(row["last"])
+            lasts[kpi.id] = as_date(row["last"])
     if lasts:
         final = (
             await scope.query(Measurement)
@@ -48,11 +48,11 @@ async def span_values(
             .values("kpi_id", "period_start", "value")
         )
         for row in final:
-            if lasts.get(row["kpi_id"]) == _as_date(row["period_start"]):
+            if lasts.get(row["kpi_id"]) == as_date(row["period_start"]):
                 values[row["kpi_id"]] = float(row["value"])
     return values
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
     """SQLite hands aggregated dates back as text; PostgreSQL as dates."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
