@@ -20,6 +20,9 @@ from .enums import GoalStatus
 from .models import KeyResult, Kpi, KpiLink, Objective
 from .tenancy import TenantScope
 
+#: What a graph's links are read for: weights between key results and KPIs.
+LINK_FIELDS = ("id", "tenant_id", "key_result_id", "kpi_id", "weight")
+
 
 @dataclass
 class GoalGraph:
@@ -88,6 +91,9 @@ async def load_goal_graph(
             kpi__status=GoalStatus.ACTIVE,
         )
         .order_by("id")
+        # A tree of 10k nodes has as many links; their timestamps (parsed from text on
+        # SQLite) would cost more than everything else about them.
+        .only(*LINK_FIELDS)
     )
     kpi_ids = {link.kpi_id for link in links}
     kpis = await scope.query(Kpi).filter(id__in=kpi_ids) if kpi_ids else []
