@@ -80,3 +80,12 @@ class LifecycleStage(StrEnum):
     STARTUP = "startup"
     GROWTH = "growth"
     MATURE = "mature"
+
+
+class SyncStatus(StrEnum):
+    """How a sync run ended (or that it is still running)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # finished, with rejected rows
+    FAILED = "failed"

@@ -33,9 +33,24 @@ class Settings(BaseSettings):
         min_length=32,
         description="HMAC key that signs access tokens (HS256).",
     )
+    secrets_key: str = Field(
+        default="",
+        description="Key that seals data-binding credentials (default: derived from secret).",
+    )
+    sync_poll_seconds: float = Field(
+        default=30.0, ge=0, description="How often the server looks for due syncs (0: never)."
+    )
+    sync_lease_seconds: float = Field(
+        default=120.0, gt=0, description="How long a sync worker holds a job between batches."
+    )
     token_ttl_hours: int = Field(default=24 * 7, ge=1, description="Lifetime of minted tokens.")
     debug: bool = Field(default=False, description="Show unexpected errors instead of masking.")
     max_query_depth: int = Field(default=24, ge=4, description="Deepest GraphQL selection.")
+
+
+def secret_box_key(settings: Settings) -> str:
+    """The key material for sealing credentials."""
+    return settings.secrets_key or settings.secret
 
 
 @lru_cache(maxsize=1)

@@ -8,12 +8,14 @@ from .org import OrgUnit, Person
 from .packs import PackEnablement
 from .scores import Score
 from .stages import StageWeighting
+from .sync import DataBinding, RejectedRow, SyncJob, SyncRun, WebhookDelivery
 from .tenant import Tenant
 
 __all__ = [
     "AuditEvent",
     "CheckIn",
     "Cycle",
+    "DataBinding",
     "KeyResult",
     "Kpi",
     "KpiLink",
@@ -23,8 +25,12 @@ __all__ = [
     "OrgUnit",
     "PackEnablement",
     "Person",
+    "RejectedRow",
     "Score",
     "StageWeighting",
+    "SyncJob",
+    "SyncRun",
     "Tenant",
     "TenantOwned",
+    "WebhookDelivery",
 ]

@@ -24,10 +24,13 @@ class OrgUnit(TenantOwned):
     parent_id: int | None
     path = fields.CharField(max_length=512, default="")
     depth = fields.SmallIntField(default=0)
+    #: The code business systems know the unit by (a store number), unique in the tenant.
+    code = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "org_unit"
         indexes = (("tenant_id", "path"),)
+        unique_together = (("tenant_id", "code"),)
 
     def is_within(self, other_path: str) -> bool:
         """True when this unit is ``other_path`` itself or below it."""
@@ -41,6 +44,8 @@ class Person(TenantOwned):
     name_en = fields.CharField(max_length=200, default="")
     email = fields.CharField(max_length=254, default="")
     role = fields.CharEnumField(Role, max_length=16, default=Role.EMPLOYEE)
+    #: The code business systems know the person by (an employee number), unique in the tenant.
+    code = fields.CharField(max_length=64, null=True)
     org_unit: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
         "models.OrgUnit", related_name="people", on_delete=fields.RESTRICT
     )
@@ -49,3 +54,4 @@ class Person(TenantOwned):
     class Meta:
         table = "person"
         indexes = (("tenant_id", "org_unit_id"),)
+        unique_together = (("tenant_id", "code"),)
