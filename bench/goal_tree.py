@@ -41,7 +41,9 @@ from goalgraph.core.models import (
     Person,
     Tenant,
 )
+from goalgraph.core.scoring.store import rebuild
 from goalgraph.core.settings import Settings
+from goalgraph.core.tenancy import Actor, TenantScope
 
 SECRET = "benchmark-secret-with-enough-length-0001"
 QUERY = """
@@ -127,6 +129,10 @@ async def seed(slug: str, branching: int, depth: int) -> Tenant:
         for i, kpi in enumerate(kpis)
     ]
     await KpiLink.bulk_create(links, batch_size=2000)
+    # The rows went in behind the services' back: store their scores, as writes through
+    # the services would have kept them, so goalTree is timed reading them.
+    scope = TenantScope(tenant, Identity(tenant.id, tenant.slug, Role.ADMIN), Actor(None, None))
+    await rebuild(scope, cycle, None)
     return tenant
 
 
