@@ -6,9 +6,12 @@ stays small so the wiring is easy to find.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,12 +21,19 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from ..adapters.contract import DataAdapter
+from ..adapters.runner import Lease
+from ..adapters.syncer import Syncer, worker_name
+from ..adapters.webhook import webhook_endpoint
 from ..plugins.manager import PackManager
+from ..plugins.view import system_scope, tenant_packs
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
 from .db import require_migrated, tortoise_config
-from .settings import Settings, get_settings
+from .secrets import SecretBox
+from .settings import Settings, get_settings, secret_box_key
+from .tenancy import TenantScope
 
 
 class GoalGraphQL(GraphQL[Context, None]):
@@ -37,13 +47,31 @@ class GoalGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.packs = packs
 
+        #: Set while the app runs (its lifespan owns the HTTP session behind it).
+        self.syncer: Syncer | None = None
+
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        return await build_context(request, response, self.settings, self.packs)
+        return await build_context(request, response, self.settings, self.packs, self.syncer)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())
+
+
+def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.ClientSession) -> Syncer:
+    """The sync service of this process (the server's, or one CLI run's)."""
+
+    async def adapters_for(scope: TenantScope) -> Mapping[str, type[DataAdapter]]:
+        return (await tenant_packs(scope, manager)).adapters()
+
+    return Syncer(
+        box=SecretBox(secret_box_key(settings)),
+        lease=Lease(worker_name(), settings.sync_lease_seconds),
+        session=session,
+        adapters_for=adapters_for,
+        system_scope=lambda tenant: system_scope(tenant, manager),
+    )
 
 
 async def health(_: Request) -> JSONResponse:
@@ -64,19 +92,46 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     app serves every other one.
     """
     settings = settings or get_settings()
-    graphql = GoalGraphQL(settings, packs or PackManager.discover())
+    manager = packs or PackManager.discover()
+    graphql = GoalGraphQL(settings, manager)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            aiohttp.ClientSession() as session,
+        ):
             await require_migrated(settings.database_url)
-            yield
+            graphql.syncer = make_syncer(settings, manager, session)
+            loop = (
+                asyncio.create_task(graphql.syncer.run_forever(settings.sync_poll_seconds))
+                if settings.sync_poll_seconds > 0
+                else None
+            )
+            try:
+                yield
+            finally:
+                if loop is not None:
+                    loop.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await loop
+                graphql.syncer = None
+
+    async def webhook(request: Request) -> Response:
+        if graphql.syncer is None:
+            return JSONResponse({"error": "starting up"}, status_code=503)
+        syncer = graphql.syncer
+        endpoint = webhook_endpoint(
+            syncer.box, lambda tenant: system_scope(tenant, manager), syncer.push
+        )
+        return await endpoint(request)
 
     return Starlette(
         routes=[
             Route("/", home),
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/hooks/{binding:int}", webhook, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
             mount_static(),
         ],

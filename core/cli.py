@@ -119,6 +119,49 @@ def token(
 
 
 @app.command()
+def sync(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's bindings.")] = None,
+    binding: Annotated[int | None, typer.Option(help="Only this binding (its id).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every active binding.")] = False,
+) -> None:
+    """Run data syncs now, with live progress and a summary; exit code 1 if one failed."""
+    import aiohttp
+
+    from ..adapters.progress import sync_with_progress
+    from ..plugins.manager import PackManager
+    from .app import make_syncer
+    from .enums import SyncStatus
+    from .models import DataBinding, Tenant
+
+    if binding is None and tenant is None and not all_:
+        raise _fail("give --binding ID, --tenant SLUG or --all")
+    settings = get_settings()
+    manager = PackManager.discover()
+
+    async def run() -> bool:
+        async with connected(settings.database_url), aiohttp.ClientSession() as session:
+            query = DataBinding.filter(active=True)
+            if binding is not None:
+                query = DataBinding.filter(id=binding)
+            if tenant is not None:
+                row = await Tenant.get_or_none(slug=tenant)
+                if row is None:
+                    raise _fail(f"no tenant with slug {tenant!r}")
+                query = query.filter(tenant_id=row.id)
+            bindings = await query.order_by("id")
+            if not bindings:
+                raise _fail("no binding matches")
+            syncer = make_syncer(settings, manager, session)
+            results = await sync_with_progress(syncer, bindings, err)
+            return all(
+                r is not None and r.status is not SyncStatus.FAILED for _, r, _, _ in results
+            )
+
+    if not asyncio.run(run()):
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def schema() -> None:
     """Print the GraphQL schema (SDL)."""
     from ..schema import build_schema

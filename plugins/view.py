@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.models import PackEnablement
+from ..adapters.contract import DataAdapter
+from ..adapters.registry import GENERIC
+from ..core.enums import Role
+from ..core.identity import Identity
+from ..core.models import PackEnablement, Tenant
 from ..core.policy import PolicyLookup, ScoringPolicy
 from ..core.scoring.policies import CORE_POLICIES
 from ..core.stages import BUILT_IN_STAGES
-from ..core.tenancy import TenantScope
+from ..core.tenancy import Actor, TenantScope
 from .manager import LoadedPack, PackManager
 from .types import KpiTemplate, Label, LifecycleStageSpec, OkrTemplate, TrainingRecommendation
 
@@ -112,6 +116,14 @@ class TenantPacks:
                 presets.update({s.name: s.okr_share for s in pack.stages.values()})
         return presets
 
+    def adapters(self) -> dict[str, type[DataAdapter]]:
+        """Adapters bindings may use: the generic ones, then those of every pack the
+        tenant enabled (for any stage: data keeps flowing when the stage changes)."""
+        found = dict(GENERIC)
+        for pack in self.enabled:
+            found.update(pack.adapters)
+        return found
+
     def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
         caller = self.manager.subset_caller(
             "goalgraph_training_recommendations", self.active_names()
@@ -141,6 +153,13 @@ def bind_policies(scope: TenantScope, manager: PackManager) -> TenantScope:
 
     scope.policy_source = source
     return scope
+
+
+def system_scope(tenant: Tenant, manager: PackManager) -> TenantScope:
+    """The tenant as goalgraph itself acts in it (syncs, webhooks): an admin without a
+    person, with the tenant's pack policies bound."""
+    identity = Identity(tenant.id, tenant.slug, Role.ADMIN)
+    return bind_policies(TenantScope(tenant, identity, Actor(None, None)), manager)
 
 
 async def tenant_packs(scope: TenantScope, manager: PackManager) -> TenantPacks:

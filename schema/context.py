@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from ..adapters.syncer import Syncer
 from ..core.errors import AuthError, ErrorCode
 from ..core.identity import bearer_token, read_token
 from ..core.policy import PolicyLookup
@@ -36,6 +37,7 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     packs: PackManager
+    syncer: Syncer | None = None
     auth_error: str | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
@@ -94,9 +96,12 @@ async def build_context(
     response: Response | WebSocket | None,
     settings: Settings,
     packs: PackManager,
+    syncer: Syncer | None = None,
 ) -> Context:
     """Verify the bearer token (if any) and open the caller's tenant scope."""
-    context = Context(request=request, response=response, settings=settings, packs=packs)
+    context = Context(
+        request=request, response=response, settings=settings, packs=packs, syncer=syncer
+    )
     try:
         token = bearer_token(request.headers.get("authorization"))
         context._scope = await open_scope(read_token(token, settings.secret))

@@ -101,7 +101,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, secret=TEST_SECRET)
+    return Settings(database_url=db_url, secret=TEST_SECRET, sync_poll_seconds=0)
 
 
 @pytest_asyncio.fixture

@@ -59,14 +59,23 @@ async def create_tenant(
 
 
 async def create_org_unit(
-    scope: TenantScope, *, name: str, kind: OrgUnitKind, parent_id: int, name_en: str = ""
+    scope: TenantScope,
+    *,
+    name: str,
+    kind: OrgUnitKind,
+    parent_id: int,
+    name_en: str = "",
+    code: str | None = None,
 ) -> OrgUnit:
-    """A unit under ``parent_id`` (every tenant has exactly one company root)."""
+    """A unit under ``parent_id`` (every tenant has exactly one company root); ``code``
+    is what business systems call it (a store number), unique in the tenant."""
     _require_admin(scope)
     checks = Checks()
     checks.text("name", name, 200)
     checks.text("nameEn", name_en, 200, required=False)
+    checks.text("code", code, 64, required=False)
     checks.done()
+    code = await _free_code(scope, OrgUnit, code)
     parent = await scope.find(OrgUnit, parent_id)
     if parent is None:
         raise not_found("org unit", "parentId")
@@ -80,6 +89,7 @@ async def create_org_unit(
             kind=kind,
             parent_id=parent.id,
             depth=parent.depth + 1,
+            code=code,
         )
         unit.path = f"{parent.path}{unit.id}/"
         await unit.save(update_fields=["path"])
@@ -94,13 +104,17 @@ async def create_person(
     role: Role = Role.EMPLOYEE,
     name_en: str = "",
     email: str = "",
+    code: str | None = None,
 ) -> Person:
-    """A person in an org unit with a role."""
+    """A person in an org unit with a role; ``code`` is their number in business
+    systems (payroll, attendance), unique in the tenant."""
     _require_admin(scope)
     checks = Checks()
     checks.text("name", name, 200)
     checks.text("email", email, 254, required=False)
+    checks.text("code", code, 64, required=False)
     checks.done()
+    code = await _free_code(scope, Person, code)
     if await scope.find(OrgUnit, org_unit_id) is None:
         raise not_found("org unit", "orgUnitId")
     return await scope.create(
@@ -110,7 +124,18 @@ async def create_person(
         email=email,
         role=role,
         org_unit_id=org_unit_id,
+        code=code,
     )
+
+
+async def _free_code(
+    scope: TenantScope, model: type[OrgUnit] | type[Person], code: str | None
+) -> str | None:
+    """The trimmed code (None when blank), refused when another row has it."""
+    code = (code or "").strip() or None
+    if code is not None and await scope.query(model).filter(code=code).exists():
+        raise DomainError.single(ErrorCode.CONFLICT, f"code {code!r} is taken", "code")
+    return code
 
 
 async def create_cycle(
