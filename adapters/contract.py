@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
@@ -92,10 +93,13 @@ class DataAdapter(ABC):
         config: AdapterConfig,
         session: aiohttp.ClientSession | None = None,
         today: date | None = None,
+        files: Path | None = None,
     ) -> None:
         self.config = config
         self._session = session
         self.today = today or date.today()
+        #: The folder this tenant's file-based adapters may read (None: none).
+        self.files = files
 
     @property
     def session(self) -> aiohttp.ClientSession:

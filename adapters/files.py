@@ -71,7 +71,8 @@ class FileConfig(AdapterConfig):
     encoding: str = Field(default="auto", description="auto: UTF-8 (BOM or not), else GB18030.")
     sheet: str | None = Field(default=None, description="xlsx: the sheet (None: the first).")
     delimiter: str = ","
-    subject_column: str = "subject"
+    #: None: no subject column (a file for one KPI, imported with ``--kpi``).
+    subject_column: str | None = "subject"
     period_column: str = "period"
     metric_column: str = "metric"
     value_column: str = "value"
@@ -138,7 +139,7 @@ class _Layout:
     """The mapped columns found in the header row."""
 
     header: tuple[str, ...]
-    subject: _Column
+    subject: _Column | None
     period: _Column
     measures: tuple[_Measure, ...]
 
@@ -287,7 +288,9 @@ def _layout(cells: Sequence[object], config: FileConfig) -> _Layout:
     positions: dict[str, list[int]] = {}
     for index, name in enumerate(header):
         positions.setdefault(_key(name), []).append(index)
-    wanted = [config.subject_column, config.period_column]
+    wanted = [config.period_column]
+    if config.subject_column is not None:
+        wanted.insert(0, config.subject_column)
     wanted += list(config.values) if config.values else [config.metric_column, config.value_column]
     missing = [name for name in wanted if _key(name) not in positions]
     if missing:
@@ -308,7 +311,8 @@ def _layout(cells: Sequence[object], config: FileConfig) -> _Layout:
         if config.values
         else (_Measure(column(config.value_column), column(config.metric_column)),)
     )
-    return _Layout(header, column(config.subject_column), column(config.period_column), measures)
+    subject = column(config.subject_column) if config.subject_column is not None else None
+    return _Layout(header, subject, column(config.period_column), measures)
 
 
 def _read_row(row: _Row, layout: _Layout) -> tuple[list[Reading], list[Rejection]]:
@@ -318,7 +322,11 @@ def _read_row(row: _Row, layout: _Layout) -> tuple[list[Reading], list[Rejection
     measure.
     """
     try:
-        subject = _subject(row.cell(layout.subject), layout.subject.name)
+        subject = (
+            _subject(row.cell(layout.subject), layout.subject.name)
+            if layout.subject is not None
+            else ""
+        )
         period = _period(row.cell(layout.period), layout.period.name)
     except ValueError as exc:
         return [], [Rejection(row.ref, str(exc), _show(row, layout.header))]
@@ -449,11 +457,13 @@ class FileAdapter(DataAdapter):
         """Nothing when the file is unchanged since ``cursor``; else all of it, in chunks.
 
         Only the last chunk carries the new cursor, so a sync stopped halfway reads the
-        file again next time instead of skipping its unread rows.
+        file again next time instead of skipping its unread rows. The file must lie in
+        the tenant's import folder (``GOALGRAPH_IMPORT_DIR/<tenant>/``): a binding can
+        never read any other file of the server.
         """
-        path = self.settings.path
-        if path is None:
+        if self.settings.path is None:
             raise AdapterError(f"{self.name}: no path is configured to sync from")
+        path = str(inside(self.files, self.settings.path))
         data, digest = await asyncio.to_thread(_read, path)
         if _same_file(cursor, digest):
             return
@@ -465,6 +475,17 @@ class FileAdapter(DataAdapter):
         last = chunks[-1]
         last.cursor = {"sha256": digest}
         yield last
+
+
+def inside(root: Path | None, relative: str) -> Path:
+    """``relative`` within ``root``, refused when file syncs are off or it leads out."""
+    if root is None:
+        raise AdapterError("file syncs are off here: set GOALGRAPH_IMPORT_DIR on the server")
+    base = root.resolve()
+    found = (base / relative).resolve()
+    if not found.is_relative_to(base):
+        raise AdapterError(f"path {relative!r} leads out of this tenant's import folder")
+    return found
 
 
 def _same_file(cursor: Mapping[str, Any] | None, digest: str) -> bool:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 from pydantic import ValidationError
@@ -87,6 +88,7 @@ async def run_binding(
     trigger: str,
     today: date | None = None,
     progress: Progress | None = None,
+    files: Path | None = None,
 ) -> SyncRun:
     """Sync ``binding`` once through ``adapter``; the run says how it went.
 
@@ -103,7 +105,7 @@ async def run_binding(
     )
     try:
         config = adapter.Config.model_validate({**binding.config, **box.open(binding.secrets)})
-        source = adapter(config, session, today)
+        source = adapter(config, session, today, files)
         resolver = await KpiResolver.load(scope, binding)
         cursor = (await SyncJob.get(id=job.id)).cursor
         async for batch in source.batches(cursor):

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -50,6 +51,8 @@ class Syncer:
     session: aiohttp.ClientSession
     adapters_for: AdaptersFor
     system_scope: Callable[[Tenant], TenantScope]
+    #: Where each tenant's files for file syncs are: ``<import_dir>/<tenant slug>/``.
+    import_dir: Path | None = None
 
     async def adapter_of(self, scope: TenantScope, binding: DataBinding) -> type[DataAdapter]:
         found = (await self.adapters_for(scope)).get(binding.adapter)
@@ -80,6 +83,7 @@ class Syncer:
             trigger=trigger,
             today=today,
             progress=progress,
+            files=self.import_dir / scope.tenant.slug if self.import_dir else None,
         )
 
     async def due(self) -> list[DataBinding]:

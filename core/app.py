@@ -71,6 +71,7 @@ def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.Clien
         session=session,
         adapters_for=adapters_for,
         system_scope=lambda tenant: system_scope(tenant, manager),
+        import_dir=settings.import_dir,
     )
 
 

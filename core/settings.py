@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     sync_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a sync worker holds a job between batches."
     )
+    import_dir: Path | None = Field(
+        default=None,
+        description="Folder of files for file syncs, one sub-folder per tenant slug "
+        "(unset: file bindings sync only through `goalgraph import`).",
+    )
     token_ttl_hours: int = Field(default=24 * 7, ge=1, description="Lifetime of minted tokens.")
     debug: bool = Field(default=False, description="Show unexpected errors instead of masking.")
     max_query_depth: int = Field(default=24, ge=4, description="Deepest GraphQL selection.")

@@ -276,7 +276,7 @@ def test_unreadable_files_fail_as_a_whole(name: str, content: bytes, message: st
 async def test_a_sync_reads_a_file_once_until_it_changes(tmp_path: Path) -> None:
     path = tmp_path / "门店日报.csv"
     path.write_bytes(STORE_CSV.encode("gbk"))
-    adapter = FileAdapter(STORES.model_copy(update={"path": str(path)}))
+    adapter = FileAdapter(STORES.model_copy(update={"path": str(path)}), files=tmp_path)
 
     (first,) = await _all(adapter, None)
     again = await _all(adapter, first.cursor)
@@ -300,7 +300,7 @@ async def test_a_large_file_comes_in_batches_of_1000_with_the_cursor_on_the_last
     path = tmp_path / "big.csv"
     lines = [f"E{n:04d},2026-11-27,attendance.hours,{n}" for n in range(2_500)]
     path.write_text("subject,period,metric,value\n" + "\n".join(lines) + "\n")
-    adapter = FileAdapter(FileConfig(path=str(path)))
+    adapter = FileAdapter(FileConfig(path=str(path)), files=tmp_path)
     before: Cursor = {"sha256": "the previous file"}
 
     batches = await _all(adapter, before)
@@ -320,7 +320,7 @@ async def test_a_file_of_bad_rows_still_moves_the_cursor(tmp_path: Path) -> None
     path = tmp_path / "bad.csv"
     path.write_text("subject,period,metric,value\nSH001,soon,pos.sales,1\n")
 
-    (batch,) = await _all(FileAdapter(FileConfig(path=str(path))), None)
+    (batch,) = await _all(FileAdapter(FileConfig(path=str(path)), files=tmp_path), None)
 
     assert batch.readings == []
     assert batch.rejected == [
@@ -335,6 +335,20 @@ async def test_a_file_of_bad_rows_still_moves_the_cursor(tmp_path: Path) -> None
 
 async def test_a_sync_without_a_readable_path_fails(tmp_path: Path) -> None:
     with pytest.raises(AdapterError, match="no path is configured"):
-        await _all(FileAdapter(FileConfig()), None)
+        await _all(FileAdapter(FileConfig(), files=tmp_path), None)
     with pytest.raises(AdapterError, match=r"cannot read .*missing\.csv"):
-        await _all(FileAdapter(FileConfig(path=str(tmp_path / "missing.csv"))), None)
+        await _all(
+            FileAdapter(FileConfig(path=str(tmp_path / "missing.csv")), files=tmp_path), None
+        )
+
+
+async def test_a_sync_reads_only_inside_the_tenant_import_folder(tmp_path: Path) -> None:
+    (tmp_path / "acme").mkdir()
+    outside = tmp_path / "secret.csv"
+    outside.write_text("subject,period,metric,value\ns1,2026-11-28,m,1\n", encoding="utf-8")
+    with pytest.raises(AdapterError, match="leads out of this tenant's import folder"):
+        await _all(FileAdapter(FileConfig(path="../secret.csv"), files=tmp_path / "acme"), None)
+    with pytest.raises(AdapterError, match="leads out"):
+        await _all(FileAdapter(FileConfig(path=str(outside)), files=tmp_path / "acme"), None)
+    with pytest.raises(AdapterError, match="file syncs are off here"):
+        await _all(FileAdapter(FileConfig(path="secret.csv")), None)
