@@ -1,11 +1,11 @@
-"""The HTTP JSON adapter against a real aiohttp server on 127.0.0.1."""
+"""The HTTP JSON adapter on its own, against a real aiohttp server on 127.0.0.1."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
-from typing import ClassVar
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -13,6 +13,10 @@ import pytest_asyncio
 from aiohttp import web
 
 from goalgraph.adapters import AdapterError, HttpJsonAdapter, Reading
+from goalgraph.adapters.contract import AdapterConfig, Batch
+from goalgraph.adapters.http_json import HttpJsonConfig, retry_after
+
+TODAY = date(2026, 11, 28)
 
 
 class Pos(HttpJsonAdapter):
@@ -22,76 +26,134 @@ class Pos(HttpJsonAdapter):
 
 @dataclass
 class Source:
-    """A POS export endpoint that answers ``payload`` with ``status``."""
+    """An endpoint answering the queued replies in turn (then the last one again)."""
 
     url: str = ""
-    payload: object = field(default_factory=list)
-    status: int = 200
+    replies: list[tuple[int, Any]] = field(default_factory=list)
     seen: list[dict[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
 
 @pytest_asyncio.fixture
 async def source() -> AsyncIterator[Source]:
     state = Source()
 
-    async def readings(request: web.Request) -> web.Response:
+    async def answer(request: web.Request) -> web.Response:
         state.seen.append(dict(request.query))
-        return web.json_response(state.payload, status=state.status)
+        state.headers.append(dict(request.headers))
+        status, payload = state.replies[min(len(state.seen), len(state.replies)) - 1]
+        return web.json_response(payload, status=status)
 
     app = web.Application()
-    app.router.add_get("/readings", readings)
+    app.router.add_get("/readings", answer)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    state.url = f"http://127.0.0.1:{port}/readings"
+    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}/readings"
     try:
         yield state
     finally:
         await runner.cleanup()
 
 
-async def test_fetches_readings_for_a_day_range(source: Source) -> None:
-    source.payload = [
-        {"metric": "pos.sales", "subject": "sh-xuhui", "period": "2026-11-27", "value": 61000.5},
-        {"metric": "pos.sales", "subject": "sh-xuhui", "period": "2026-11-28", "value": "72000"},
+async def _pull(config: AdapterConfig, cursor: dict[str, Any] | None = None) -> list[Batch]:
+    async with aiohttp.ClientSession() as session:
+        return [b async for b in Pos(config, session, TODAY).batches(cursor)]
+
+
+def _item(value: object, period: str = "2026-11-27", metric: str = "pos.sales") -> dict[str, Any]:
+    return {"metric": metric, "subject": "sh-xuhui", "period": period, "value": value}
+
+
+async def test_cursor_paging_with_a_bearer_token(source: Source) -> None:
+    source.replies = [
+        (200, {"items": [_item(61000.5)], "next_cursor": "abc"}),
+        (200, {"items": [_item("72,000", "2026-11-28")], "next_cursor": None}),
     ]
-    async with aiohttp.ClientSession() as session:
-        adapter = Pos(url=source.url, session=session, timeout=5)
-        readings = await adapter.fetch(date(2026, 11, 27), date(2026, 11, 28))
-    assert readings == [
-        Reading("pos.sales", "sh-xuhui", date(2026, 11, 27), 61000.5),
-        Reading("pos.sales", "sh-xuhui", date(2026, 11, 28), 72000.0),
+    config = HttpJsonConfig(
+        url=source.url,
+        auth="bearer",
+        token="s3cret",
+        paging="cursor",
+        start=date(2026, 11, 27),
+        overlap_days=1,
+    )
+    first, last = await _pull(config)
+    ref = "2026-11-27..2026-11-28 item 0"
+    assert first.readings == [Reading("pos.sales", "sh-xuhui", date(2026, 11, 27), 61000.5, ref)]
+    assert first.cursor == {"since": "2026-11-27", "token": "abc"}
+    assert last.readings[0].value == 72000.0
+    assert last.cursor == {"since": "2026-11-28"}  # today is read again next time
+    assert source.seen == [
+        {"since": "2026-11-27", "until": "2026-11-28"},
+        {"since": "2026-11-27", "until": "2026-11-28", "cursor": "abc"},
     ]
-    assert source.seen == [{"since": "2026-11-27", "until": "2026-11-28"}]
+    assert all(h["Authorization"] == "Bearer s3cret" for h in source.headers)
 
 
-@pytest.mark.parametrize(
-    ("payload", "message"),
-    [
-        ({"not": "a list"}, "expected a JSON list"),
+async def test_an_api_key_header_and_a_bare_list(source: Source) -> None:
+    source.replies = [(200, [_item(1)])]
+    config = HttpJsonConfig(
+        url=source.url, auth="api_key", token="k", paging="none", items_field=None, since_param=None
+    )
+    (batch,) = await _pull(config)
+    assert [r.value for r in batch.readings] == [1.0]
+    assert batch.cursor is None  # no windows: every sync reads everything again
+    assert source.headers[0]["X-API-Key"] == "k"
+    assert source.seen == [{}]
+
+
+async def test_bad_rows_are_rejected_one_by_one(source: Source) -> None:
+    source.replies = [
         (
-            [{"metric": "pos.refunds", "subject": "x", "period": "2026-11-27", "value": 1}],
-            "unknown metric 'pos.refunds'",
-        ),
-        (
-            [{"metric": "pos.sales", "subject": "x", "period": "yesterday", "value": 1}],
-            "item 0 is not a reading",
-        ),
-    ],
-)
-async def test_bad_payloads_are_refused_whole(
-    source: Source, payload: object, message: str
-) -> None:
-    source.payload = payload
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(AdapterError, match=message):
-            await Pos(url=source.url, session=session).fetch(date(2026, 11, 27), date(2026, 11, 27))
+            200,
+            {
+                "items": [
+                    _item(5),
+                    _item(7, metric="pos.refunds"),
+                    _item(float("inf")),
+                    _item(1, period="yesterday"),
+                    "not a row",
+                ]
+            },
+        )
+    ]
+    config = HttpJsonConfig(url=source.url, paging="none", start=TODAY)
+    (batch,) = await _pull(config)
+    assert [r.value for r in batch.readings] == [5.0]
+    assert [r.reason for r in batch.rejected] == [
+        "unknown metric 'pos.refunds'",
+        "pos.sales: not a finite number: inf",
+        "pos.sales: 'period' is not a date: 'yesterday'",
+        "not an object",
+    ]
+    assert batch.rejected[0].ref.endswith("item 1")
 
 
-async def test_a_server_error_is_raised(source: Source) -> None:
-    source.status = 503
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(aiohttp.ClientResponseError, match="503"):
-            await Pos(url=source.url, session=session).fetch(date(2026, 11, 27), date(2026, 11, 27))
+async def test_a_client_error_is_not_retried(source: Source) -> None:
+    source.replies = [(403, {"error": "no"})]
+    with pytest.raises(AdapterError, match="HTTP 403"):
+        await _pull(HttpJsonConfig(url=source.url, start=TODAY))
+    assert len(source.seen) == 1
+
+
+async def test_an_answer_of_the_wrong_shape_fails_the_sync(source: Source) -> None:
+    source.replies = [(200, {"rows": []})]
+    with pytest.raises(AdapterError, match="expected a list or an object with 'items'"):
+        await _pull(HttpJsonConfig(url=source.url, start=TODAY))
+
+
+def test_retry_after_takes_seconds_or_a_date() -> None:
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    assert retry_after("3") == 3.0
+    assert retry_after("Sat, 28 Nov 2026 12:00:05 GMT", now) == 5.0
+    assert retry_after("soon") is None
+    assert retry_after(None) is None
+
+
+def test_config_is_checked() -> None:
+    with pytest.raises(ValueError, match="url must start with http"):
+        HttpJsonConfig(url="ftp://pos")
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        HttpJsonConfig.model_validate({"url": "http://pos", "pagesize": 10})
