@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Max
 
 from ..core.access import can_see_values
 from ..core.enums import GoalStatus
@@ -26,6 +27,8 @@ from ..core.models import (
     Objective,
     OrgUnit,
     Person,
+    SyncJob,
+    SyncRun,
     TenantOwned,
 )
 from ..core.owners import owner_refs
@@ -73,6 +76,8 @@ class Loaders:
         self.objective_progress = DataLoader(self._objective_progress)
         self.key_result_progress = DataLoader(self._key_result_progress)
         self.values_visible: DataLoader[OwnerKey, bool] = DataLoader(self._values_visible)
+        self.sync_job_of: DataLoader[int, SyncJob | None] = DataLoader(self._sync_job_of)
+        self.last_run_of: DataLoader[int, SyncRun | None] = DataLoader(self._last_run_of)
 
     async def prime_graph(self, graph: GoalGraph) -> GraphOwners:
         """Load every owner and KPI visibility of a goal graph up front, and return them.
@@ -103,6 +108,25 @@ class Loaders:
 
         loader: DataLoader[int, M | None] = DataLoader(load)
         return loader
+
+    async def _sync_job_of(self, keys: list[int]) -> list[SyncJob | None]:
+        jobs = {
+            j.binding_id: j for j in await self.scope.query(SyncJob).filter(binding_id__in=keys)
+        }
+        return [jobs.get(k) for k in keys]
+
+    async def _last_run_of(self, keys: list[int]) -> list[SyncRun | None]:
+        """Each binding's newest run, in two queries for any number of bindings."""
+        newest = (
+            await self.scope.query(SyncRun)
+            .filter(binding_id__in=keys)
+            .group_by("binding_id")
+            .annotate(last=Max("id"))
+            .values_list("binding_id", "last")
+        )
+        runs = await self.scope.many(SyncRun, (run_id for _, run_id in newest))
+        by_binding = {binding_id: runs.get(run_id) for binding_id, run_id in newest}
+        return [by_binding.get(k) for k in keys]
 
     async def _child_objectives(self, keys: list[int]) -> list[list[Objective]]:
         rows = (

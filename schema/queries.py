@@ -16,6 +16,7 @@ from .ids import decode, decode_optional
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
 from .score_queries import ScoreQueries, SimulationQueries
+from .sync_queries import SyncQueries
 from .tree import LoadedTree, TreeView
 from .types.enums import GoalStatus
 from .types.goals import GoalNode, KeyResult, Kpi, Measurement, Objective
@@ -23,7 +24,17 @@ from .types.org import Cycle, OrgUnit, Person, Tenant, Viewer
 
 #: Concrete types ``node(id:)`` resolves.
 NODE_TYPES = frozenset(
-    {"Objective", "KeyResult", "Kpi", "Measurement", "OrgUnit", "Person", "Cycle"}
+    {
+        "Objective",
+        "KeyResult",
+        "Kpi",
+        "Measurement",
+        "OrgUnit",
+        "Person",
+        "Cycle",
+        "DataBinding",
+        "SyncRun",
+    }
 )
 
 
@@ -32,7 +43,7 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 
 @strawberry.type
-class Query(PackQueries, ScoreQueries, SimulationQueries):
+class Query(PackQueries, ScoreQueries, SimulationQueries, SyncQueries):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error

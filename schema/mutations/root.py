@@ -10,6 +10,7 @@ from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
 from .packs import PackMutations
 from .stages import StageMutations
+from .sync import SyncMutations
 
 
 @strawberry.type
@@ -20,5 +21,6 @@ class Mutation(
     MeasurementMutations,
     PackMutations,
     StageMutations,
+    SyncMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""

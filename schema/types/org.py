@@ -82,6 +82,10 @@ class OrgUnit(relay.Node):
     name_en: str
     kind: OrgUnitKind
     depth: int
+    code: str | None = strawberry.field(
+        description="What business systems call the unit (a store number); data syncs "
+        "match readings to it."
+    )
     row: strawberry.Private[models.OrgUnit]
 
     @classmethod
@@ -92,6 +96,7 @@ class OrgUnit(relay.Node):
             name_en=row.name_en,
             kind=row.kind,
             depth=row.depth,
+            code=row.code,
             row=row,
         )
 
@@ -116,6 +121,9 @@ class Person(relay.Node):
     name_en: str
     email: str
     role: Role
+    code: str | None = strawberry.field(
+        description="The person's number in business systems (payroll, attendance)."
+    )
     row: strawberry.Private[models.Person]
 
     @classmethod
@@ -126,6 +134,7 @@ class Person(relay.Node):
             name_en=row.name_en,
             email=row.email,
             role=row.role,
+            code=row.code,
             row=row,
         )
 
