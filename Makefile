@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+POS_PORT ?= 8100
 
 .PHONY: demo test lint install dev-install browser clean
 
@@ -18,14 +19,17 @@ install: $(BIN)/python
 dev-install: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]" --config-settings editable_mode=strict
 
-## Install, migrate, seed the freshmart demo tenant and serve it with a ready token.
+## Install, migrate, seed the freshmart demo tenant and serve it with a ready token,
+## next to the demo POS its store KPIs sync from.
 demo: install
 	$(BIN)/goalgraph demo
 	@echo "Admin token (paste as 'Authorization: Bearer <token>'):"
 	@TOKEN=$$($(BIN)/goalgraph token --tenant freshmart --role admin --person admin@freshmart.example | tail -n 1); \
 	  echo "$$TOKEN"; \
 	  echo "GraphiQL, signed in: http://$(HOST):$(PORT)/graphql#token=$$TOKEN"
-	$(BIN)/goalgraph serve --host $(HOST) --port $(PORT)
+	@$(BIN)/goalgraph demo-pos --host $(HOST) --port $(POS_PORT) & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/goalgraph serve --host $(HOST) --port $(PORT)
 
 ## Install with the dev tools and run the whole suite (SQLite, plus PostgreSQL when
 ## GOALGRAPH_TEST_POSTGRES_URL is set).

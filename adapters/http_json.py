@@ -19,11 +19,11 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import aiohttp
 import stamina
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator
 
 from .contract import (
     AdapterConfig,
@@ -76,6 +76,22 @@ class HttpJsonConfig(AdapterConfig):
         if not url.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://")
         return url
+
+
+def preset(
+    name: str, *, subject_field: str, period_field: str, values: Mapping[str, str]
+) -> type[HttpJsonConfig]:
+    """An ``HttpJsonConfig`` whose field mapping defaults to one system's export, so a
+    consultant binding it gives only the endpoint and the credentials."""
+    columns = dict(values)
+    model = create_model(
+        name,
+        __base__=HttpJsonConfig,
+        subject_field=(str, subject_field),
+        period_field=(str, period_field),
+        values=(dict[str, str], Field(default_factory=lambda: dict(columns))),
+    )
+    return cast(type[HttpJsonConfig], model)
 
 
 class RetryableError(Exception):

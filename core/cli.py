@@ -81,6 +81,20 @@ def demo() -> None:
     asyncio.run(run())
 
 
+@app.command("demo-pos")
+def demo_pos(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+) -> None:
+    """Serve the demo point-of-sale API that freshmart's demo binding pulls from."""
+    from aiohttp import web
+
+    from ..plugins.retail.pos_demo import pos_app
+
+    err.print(f"demo POS on http://{host}:{port}/api/sales (Ctrl-C stops it)")
+    web.run_app(pos_app(), host=host, port=port, print=None)
+
+
 @app.command()
 def token(
     tenant: Annotated[str, typer.Option(help="Tenant slug.")],

@@ -124,6 +124,19 @@ class TenantPacks:
             found.update(pack.adapters)
         return found
 
+    def metric_map(self, adapter: str) -> dict[str, str]:
+        """For a pack's adapter: its metric → the KPI metric code of the pack's template
+        that names it (the KPIs made from templates carry the template's code)."""
+        for pack in self.enabled:
+            found = pack.adapters.get(adapter)
+            if found is not None:
+                return {
+                    t.metric: t.code
+                    for t in sorted(pack.kpi_templates.values(), key=lambda t: t.code, reverse=True)
+                    if t.metric in found.metrics
+                }
+        return {}
+
     def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
         caller = self.manager.subset_caller(
             "goalgraph_training_recommendations", self.active_names()

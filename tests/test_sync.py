@@ -238,3 +238,43 @@ async def test_killed_syncs_lose_nothing_and_double_nothing(
     doubled = await Measurement.filter(tenant_id=company.tenant.id).count() - len(expected)
     assert (len(lost), doubled) == (0, 0)
     assert found == expected
+
+
+async def test_the_demo_pos_feeds_freshmart_through_the_retail_adapter(
+    client: object, settings: Settings
+) -> None:
+    from aiohttp import web
+
+    from goalgraph.plugins.retail.demo import seed_demo
+    from goalgraph.plugins.retail.pos_demo import STORES, pos_app, row
+
+    from .test_stored_scores import _assert_stored_equals_scratch
+
+    seeded, today = date(2026, 11, 28), date(2026, 11, 30)
+    summary = await seed_demo(seeded)
+    binding = await DataBinding.get(tenant_id=summary.tenant_id, adapter="retail.pos")
+    runner = web.AppRunner(pos_app(lambda: today))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    binding.config = {
+        **binding.config,
+        "url": f"http://127.0.0.1:{runner.addresses[0][1]}/api/sales",
+    }
+    await binding.save()
+    try:
+        async with aiohttp.ClientSession() as session:
+            manager = PackManager.discover()
+            syncer = make_syncer(settings, manager, session)
+            tenant = await binding.tenant
+            scope = syncer.system_scope(tenant)
+            run = await syncer.run(scope, binding, "test", today=today)
+    finally:
+        await runner.cleanup()
+    assert run.status is SyncStatus.SUCCEEDED, run.error
+    assert run.rows_written == len(STORES) * 3 * 4  # 3 days, 4 figures a store-day
+    xuhui = await OrgUnit.get(tenant_id=tenant.id, code="sh-xuhui")
+    sales = await Kpi.get(owner_unit_id=xuhui.id, metric_code="store_daily_sales")
+    assert sales.current_period == today
+    assert sales.current_value == row("sh-xuhui", today)["sales"]
+    await _assert_stored_equals_scratch(scope)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...adapters.http_json import HttpJsonAdapter
+from ...adapters.contract import AdapterConfig
+from ...adapters.http_json import HttpJsonAdapter, preset
 from ...core.enums import Aggregation, Direction, Frequency
 from ...core.policy import ScoringPolicy
 from ..content import ContentPack
@@ -37,6 +38,18 @@ class DeliveryAdapter(HttpJsonAdapter):
         "ops.mttr_hours": "hours",
         "ops.incidents": "incidents",
     }
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "DeliveryConfig",
+        subject_field="team_code",
+        period_field="date",
+        values={
+            "releases": "ci.releases",
+            "lead_time_hours": "ci.lead_time_hours",
+            "change_failure_rate": "ci.change_failure_rate",
+            "mttr_hours": "ops.mttr_hours",
+            "incidents": "ops.incidents",
+        },
+    )
 
 
 class ProductAnalyticsAdapter(HttpJsonAdapter):
@@ -50,6 +63,18 @@ class ProductAnalyticsAdapter(HttpJsonAdapter):
         "analytics.conversion": "%",
         "analytics.crash_free": "%",
     }
+    #: A product-day row: {"product", "date", "dau", "d7_retention", ...}
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "AnalyticsConfig",
+        subject_field="product",
+        period_field="date",
+        values={
+            "dau": "analytics.dau",
+            "d7_retention": "analytics.d7_retention",
+            "conversion": "analytics.conversion",
+            "crash_free": "analytics.crash_free",
+        },
+    )
 
 
 class Stretch(ScoringPolicy):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...adapters.http_json import HttpJsonAdapter
+from ...adapters.contract import AdapterConfig
+from ...adapters.http_json import HttpJsonAdapter, preset
 from ...core.enums import Aggregation, Direction, Frequency
 from ...core.policy import ScoringPolicy
 from ..content import ContentPack
@@ -42,6 +43,19 @@ class MesAdapter(HttpJsonAdapter):
         "mes.oee": "%",
         "mes.downtime_hours": "hours",
     }
+    #: A line-day row: {"line_code", "date", "output", "plan_attainment", ...}
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "MesConfig",
+        subject_field="line_code",
+        period_field="date",
+        values={
+            "output": "mes.line_output",
+            "plan_attainment": "mes.plan_attainment",
+            "defect_rate": "mes.defect_rate",
+            "oee": "mes.oee",
+            "downtime_hours": "mes.downtime_hours",
+        },
+    )
 
 
 class QualityAdapter(HttpJsonAdapter):
@@ -50,6 +64,12 @@ class QualityAdapter(HttpJsonAdapter):
     name: ClassVar[str] = "manufacturing.quality"
     title: ClassVar[dict[str, str]] = {"zh": "质量与客诉系统", "en": "Quality and complaints"}
     metrics: ClassVar[dict[str, str]] = {"qms.complaint_rate": "%"}
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "QualityConfig",
+        subject_field="line_code",
+        period_field="date",
+        values={"complaint_rate": "qms.complaint_rate"},
+    )
 
 
 class PayrollAdapter(HttpJsonAdapter):
@@ -61,6 +81,16 @@ class PayrollAdapter(HttpJsonAdapter):
         "en": "Piece-rate pay and attendance",
     }
     metrics: ClassVar[dict[str, str]] = {"hr.piece_rate_attainment": "%", "hr.attendance": "%"}
+    #: An employee-day row (piece-rate records, 考勤): {"employee_no", "date", ...}
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "PayrollConfig",
+        subject_field="employee_no",
+        period_field="date",
+        values={
+            "piece_rate_attainment": "hr.piece_rate_attainment",
+            "attendance": "hr.attendance",
+        },
+    )
 
 
 class PieceRate(ScoringPolicy):

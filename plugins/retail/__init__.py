@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...adapters.http_json import HttpJsonAdapter
+from ...adapters.contract import AdapterConfig
+from ...adapters.http_json import HttpJsonAdapter, preset
 from ...core.enums import Aggregation, Direction, Frequency
 from ...core.policy import ScoringPolicy
 from ..content import ContentPack
@@ -40,6 +41,20 @@ class PosAdapter(HttpJsonAdapter):
         "queue.wait_minutes": "min",
         "pos.basket_size": "CNY/person",
     }
+    #: A store-day row: {"store_code", "date", "sales", "visitors", "wait_minutes", ...}
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "PosConfig",
+        subject_field="store_code",
+        period_field="date",
+        values={
+            "sales": "pos.sales",
+            "new_product_units": "pos.new_product_units",
+            "sales_per_sqm": "pos.sales_per_sqm",
+            "visitors": "door.visitors",
+            "wait_minutes": "queue.wait_minutes",
+            "basket_size": "pos.basket_size",
+        },
+    )
 
 
 class InventoryAdapter(HttpJsonAdapter):
@@ -51,6 +66,12 @@ class InventoryAdapter(HttpJsonAdapter):
         "erp.inventory_turnover": "times",
         "erp.stockout_rate": "%",
     }
+    Config: ClassVar[type[AdapterConfig]] = preset(
+        "InventoryConfig",
+        subject_field="store_code",
+        period_field="date",
+        values={"turnover": "erp.inventory_turnover", "stockout_rate": "erp.stockout_rate"},
+    )
 
 
 class NewProductBonus(ScoringPolicy):

@@ -19,12 +19,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ...adapters.bindings import BindingInput, create_binding
 from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
 from ...core.identity import Identity
 from ...core.models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
 from ...core.periods import period_start
+from ...core.secrets import SecretBox
 from ...core.services import key_results, kpis, objectives, org
 from ...core.services.measurements import MAX_BATCH, MeasurementInput, record_measurements
+from ...core.settings import get_settings, secret_box_key
 from ...core.tenancy import Actor, TenantScope
 from ..apply import create_kpi_from_template
 from ..enablement import enable_pack
@@ -32,6 +35,7 @@ from ..manager import PackManager
 from ..view import TenantPacks, bind_policies, tenant_packs
 
 SLUG = "freshmart"
+DEMO_POS_URL = "http://127.0.0.1:8100/api/sales"
 DAYS = 90
 SEED = 20261128
 ADMIN_EMAIL = "admin@freshmart.example"
@@ -301,6 +305,7 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
                 name_en=store_en,
                 kind=OrgUnitKind.STORE,
                 parent_id=region.id,
+                code=key,
             )
             zh, en = names.next()
             await org.create_person(
@@ -383,7 +388,26 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
         await key_results.check_in(
             scope, key_result_id=nps.id, value=value, confidence=confidence, note=note
         )
+    await _bind_pos(scope, await tenant_packs(scope, manager), today)
     return DemoSummary(SLUG, tenant.id, admin.id, True, await _counts(tenant.id))
+
+
+async def _bind_pos(scope: TenantScope, retail: TenantPacks, today: date) -> None:
+    """The stores' KPIs bound to the demo POS (``goalgraph demo-pos``) through the retail
+    pack's adapter: every 15 minutes, from the seeding day on (it is read again, as a
+    source's latest day usually is, and its figures replace the seeded ones)."""
+    await create_binding(
+        scope,
+        retail.adapters(),
+        SecretBox(secret_box_key(get_settings())),
+        BindingInput(
+            name="门店收银系统 (demo POS)",
+            adapter="retail.pos",
+            config={"url": DEMO_POS_URL, "start": today.isoformat(), "overlap_days": 1},
+            metrics=retail.metric_map("retail.pos"),
+            every_minutes=15,
+        ),
+    )
 
 
 async def _store_kpis(

@@ -99,12 +99,14 @@ class SyncMutations:
         scope = info.context.scope
 
         async def run() -> DataBinding:
-            available = (await info.context.tenant_packs()).adapters()
+            packs = await info.context.tenant_packs()
+            available = packs.adapters()
+            metrics = _mapping(input.metrics, "metrics")
             values = BindingInput(
                 name=input.name,
                 adapter=input.adapter,
                 config=_mapping(input.config, "config") or {},
-                metrics=_mapping(input.metrics, "metrics"),
+                metrics=packs.metric_map(input.adapter) if metrics is None else metrics,
                 kpi_id=decode_optional(input.kpi_id, "Kpi", "kpiId"),
                 org_unit_id=decode_optional(input.org_unit_id, "OrgUnit", "orgUnitId"),
                 every_minutes=input.every_minutes,
