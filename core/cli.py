@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -173,6 +174,80 @@ def sync(
 
     if not asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file.", exists=True, dir_okay=False)
+    ],
+    binding: Annotated[
+        int | None, typer.Option(help="A file binding whose mapping to use.")
+    ] = None,
+    kpi: Annotated[int | None, typer.Option(help="The one KPI the file is for.")] = None,
+    period_column: Annotated[str, typer.Option(help="With --kpi: the date column.")] = "period",
+    value_column: Annotated[str, typer.Option(help="With --kpi: the value column.")] = "value",
+    encoding: Annotated[
+        str, typer.Option(help="auto (UTF-8, else GBK/GB18030) or a codec.")
+    ] = "auto",
+    sheet: Annotated[str | None, typer.Option(help="xlsx: the sheet (default: the first).")] = None,
+) -> None:
+    """Import KPI values from a CSV or Excel file; bad rows are listed by line number."""
+    from rich.table import Table
+
+    from ..adapters.contract import AdapterError
+    from ..adapters.imports import binding_for_kpi, import_file
+    from ..plugins.manager import PackManager
+    from ..plugins.view import system_scope
+    from .models import DataBinding, Kpi, RejectedRow, Tenant
+    from .secrets import SecretBox
+    from .settings import secret_box_key
+
+    if (binding is None) == (kpi is None):
+        raise _fail("give exactly one of --binding ID or --kpi ID")
+    settings = get_settings()
+    manager = PackManager.discover()
+
+    async def run() -> None:
+        async with connected(settings.database_url):
+            if kpi is not None:
+                row = await Kpi.get_or_none(id=kpi)
+                if row is None:
+                    raise _fail(f"no KPI with id {kpi}")
+                scope = system_scope(await Tenant.get(id=row.tenant_id), manager)
+                box = SecretBox(secret_box_key(settings))
+                target = await binding_for_kpi(
+                    scope,
+                    box,
+                    row,
+                    period_column=period_column,
+                    value_column=value_column,
+                    encoding=encoding,
+                    sheet=sheet,
+                )
+            else:
+                found = await DataBinding.get_or_none(id=binding)
+                if found is None:
+                    raise _fail(f"no binding with id {binding}")
+                target = found
+                scope = system_scope(await Tenant.get(id=found.tenant_id), manager)
+            try:
+                result = await import_file(scope, target, file.read_bytes(), file.name)
+            except AdapterError as exc:
+                raise _fail(f"{file.name}: {exc}") from exc
+            err.print(
+                f"[green]{file.name}[/]: read {result.rows_read:,}, written "
+                f"{result.rows_written:,}, rejected {result.rows_rejected:,} "
+                f"(binding {target.name!r}, run {result.id})"
+            )
+            rejected = await RejectedRow.filter(run_id=result.id).order_by("id").limit(20)
+            if rejected:
+                table = Table("where", "why", title="rejected rows (first 20)")
+                for r in rejected:
+                    table.add_row(r.ref, r.reason)
+                err.print(table)
+
+    asyncio.run(run())
 
 
 @app.command()

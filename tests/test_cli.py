@@ -86,3 +86,51 @@ def test_unknown_tenant_and_role_are_clear_errors(demo_db: Path) -> None:
     )
     assert nobody.returncode == 2
     assert "no person 'ghost@nowhere'" in nobody.stderr
+
+
+def test_import_a_gbk_csv_for_one_kpi_reports_bad_lines(demo_db: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(demo_db) as db:
+        (kpi_id,) = db.execute(
+            "SELECT kpi.id FROM kpi JOIN org_unit ON org_unit.id = kpi.owner_unit_id "
+            "WHERE org_unit.code = 'hz-xihu' AND kpi.metric_code = 'store_daily_foot_traffic'"
+        ).fetchone()
+    export = tmp_path / "客流.csv"
+    export.write_bytes(
+        '日期,客流量\n2026-12-01,1310\n2026/12/02,"1,402"\n12月3日,900\n'.encode("gbk")
+    )
+    result = run(
+        demo_db,
+        "import",
+        str(export),
+        "--kpi",
+        str(kpi_id),
+        "--period-column",
+        "日期",
+        "--value-column",
+        "客流量",
+    )
+    assert "written 2, rejected 1" in result.stderr
+    assert "line 4" in result.stderr
+    with sqlite3.connect(demo_db) as db:
+        rows = db.execute(
+            "SELECT period_start, value FROM measurement WHERE kpi_id = ? "
+            "AND period_start >= '2026-12-01' ORDER BY period_start",
+            (kpi_id,),
+        ).fetchall()
+        (binding_id,) = db.execute(
+            "SELECT id FROM data_binding WHERE kpi_id = ?", (kpi_id,)
+        ).fetchone()
+    assert rows == [("2026-12-01", 1310.0), ("2026-12-02", 1402.0)]
+    # the binding made for the KPI is kept: the next import needs no options
+    again = run(demo_db, "import", str(export), "--binding", str(binding_id))
+    assert "written 2, rejected 1" in again.stderr
+
+
+def test_import_refuses_a_file_without_the_columns(demo_db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "wrong.csv"
+    export.write_text("day,visitors\n2026-12-01,1\n", encoding="utf-8")
+    result = run(demo_db, "import", str(export), "--kpi", "1", check=False)
+    assert result.returncode == 2
+    assert "missing column(s) 'period'" in result.stderr
