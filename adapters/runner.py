@@ -168,7 +168,7 @@ async def store_batch(
             entries.append(MeasurementInput(kpi, reading.period, reading.value, source))
     async with in_transaction():
         for start in range(0, len(entries), MAX_BATCH):
-            await record_measurements(scope, entries[start : start + MAX_BATCH])
+            await record_measurements(scope, entries[start : start + MAX_BATCH], returning=False)
         if rejected:
             await RejectedRow.bulk_create(
                 [

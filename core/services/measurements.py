@@ -39,9 +39,10 @@ class MeasurementInput:
 
 
 async def record_measurements(
-    scope: TenantScope, entries: Sequence[MeasurementInput]
+    scope: TenantScope, entries: Sequence[MeasurementInput], returning: bool = True
 ) -> list[Measurement]:
-    """Upsert a batch of measurements; returns the stored rows in input order.
+    """Upsert a batch of measurements; returns the stored rows in input order (none
+    when ``returning`` is false: syncs need only the counts).
 
     Two entries for the same KPI and period in one batch: the later one wins,
     exactly as if they had been sent one after the other.
@@ -102,6 +103,8 @@ async def record_measurements(
             for kpi_id, period in changed:
                 measured.setdefault(kpi_id, set()).add(period)
             await refresh(scope, Changes(measured=measured))
+        if not returning:
+            return []
         stored = await scope.query(Measurement).filter(
             kpi_id__in={k for k, _ in latest}, period_start__in={p for _, p in latest}
         )
@@ -115,8 +118,10 @@ async def _keep_replaced(
     """Keep, as revisions, the stored values this batch is about to change; returns
     the entries that change anything (a value written again as it was is left alone,
     so its recording time stays when it was first known)."""
-    stored = await scope.query(Measurement).filter(
-        kpi_id__in={k for k, _ in incoming}, period_start__in={p for _, p in incoming}
+    stored = (
+        await scope.query(Measurement)
+        .filter(kpi_id__in={k for k, _ in incoming}, period_start__in={p for _, p in incoming})
+        .only("id", "kpi_id", "period_start", "value", "source", "recorded_at", "recorded_by_id")
     )
     same = {
         (old.kpi_id, old.period_start)
