@@ -135,9 +135,8 @@ async def measure(url: str, stores: int, days: int) -> None:
         rows = stores * days
         assert run.rows_written == 2 * rows, (run.status, run.error, run.rows_written)
         print(f"source rows {rows:,} ({rows // 500 + 1} pages of 500), {2 * rows:,} values")
-        print(
-            f"sync {seconds:.2f} s: {rows / seconds:,.0f} rows/s, {2 * rows / seconds:,.0f} values/s"
-        )
+        rate = f"{rows / seconds:,.0f} rows/s, {2 * rows / seconds:,.0f} values/s"
+        print(f"sync {seconds:.2f} s: {rate}")
     finally:
         await Tortoise.close_connections()
 
