@@ -20,7 +20,12 @@ from goalgraph.schema import build_schema
 from .factories import gid, gql, token
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", ROOT / "docs" / "graphql-api.md", ROOT / "docs" / "scoring.md"]
+PAGES = [
+    ROOT / "README.md",
+    ROOT / "docs" / "graphql-api.md",
+    ROOT / "docs" / "scoring.md",
+    ROOT / "docs" / "adapters.md",
+]
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.S)
 
 
