@@ -8,8 +8,17 @@ and register their module under the ``goalgraph.packs`` entry-point group. See
 docs/packs.md for the hooks and a worked example.
 """
 
-from ..adapters.contract import DataAdapter, Reading
-from ..adapters.http_json import HttpJsonAdapter
+from ..adapters.contract import (
+    AdapterConfig,
+    AdapterError,
+    Batch,
+    Cursor,
+    DataAdapter,
+    Reading,
+    Rejection,
+    reading_from,
+)
+from ..adapters.http_json import HttpJsonAdapter, HttpJsonConfig, preset
 from ..core.policy import ScoringPolicy
 from .content import ContentPack
 from .courses import Course
@@ -27,10 +36,15 @@ from .types import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "AdapterConfig",
+    "AdapterError",
+    "Batch",
     "ContentPack",
     "Course",
+    "Cursor",
     "DataAdapter",
     "HttpJsonAdapter",
+    "HttpJsonConfig",
     "KeyResultTemplate",
     "KpiTemplate",
     "Label",
@@ -41,8 +55,11 @@ __all__ = [
     "PackInfo",
     "PackManager",
     "Reading",
+    "Rejection",
     "ScoringPolicy",
     "TrainingRecommendation",
     "hookimpl",
     "hookspec",
+    "preset",
+    "reading_from",
 ]
