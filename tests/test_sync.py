@@ -278,3 +278,42 @@ async def test_the_demo_pos_feeds_freshmart_through_the_retail_adapter(
     assert sales.current_period == today
     assert sales.current_value == row("sh-xuhui", today)["sales"]
     await _assert_stored_equals_scratch(scope)
+
+
+async def test_the_server_runs_due_bindings_on_its_own(db_url: str) -> None:
+    """The lifespan loop picks up a scheduled binding and syncs it, with no one asking."""
+    from asgi_lifespan import LifespanManager
+    from tortoise import Tortoise
+
+    from goalgraph.core.app import create_app
+    from goalgraph.core.models import SyncRun
+
+    settings = Settings(database_url=db_url, secret=TEST_SECRET, sync_poll_seconds=0.2)
+    app = create_app(settings)
+    pos = FakePos(["s00"], FIRST_DAY, 3)
+    async with serving(pos), LifespanManager(app):
+        assert Tortoise._inited
+        company = await make_company("acme")
+        await stores_with_kpis(company, 1)
+        await create_binding(
+            company.scope,
+            GENERIC,
+            SecretBox(secret_box_key(settings)),
+            BindingInput(
+                name="POS",
+                adapter="http_json",
+                config=pos_config(pos, start=FIRST_DAY.isoformat()),
+                every_minutes=60,
+            ),
+        )
+        for _ in range(50):
+            run = await SyncRun.filter(trigger="schedule").first()
+            if run is not None and run.status is not SyncStatus.RUNNING:
+                break
+            await asyncio.sleep(0.1)
+        assert run is not None
+        assert run.status is SyncStatus.SUCCEEDED, run.error
+        assert run.rows_written == 6
+        job = await job_of(company.scope, await DataBinding.get(name="POS"))
+        assert job.next_run_at is not None
+        assert job.lease_owner is None
