@@ -89,3 +89,18 @@ class SyncStatus(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"  # finished, with rejected rows
     FAILED = "failed"
+
+
+class AlertStatus(StrEnum):
+    """An alert is open until the KPI passes its threshold again."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ProposalStatus(StrEnum):
+    """A recommendation or an adjustment waits for a person to accept or dismiss it."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"

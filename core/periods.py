@@ -24,3 +24,17 @@ def period_start(day: date, frequency: Frequency) -> date:
         case Frequency.QUARTERLY:
             return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
     raise ValueError(f"unknown frequency {frequency!r}")
+
+
+#: The longest a period of each frequency lasts, in days.
+LONGEST_DAYS = {
+    Frequency.DAILY: 1,
+    Frequency.WEEKLY: 7,
+    Frequency.MONTHLY: 31,
+    Frequency.QUARTERLY: 92,
+}
+
+
+def previous_period(start: date, frequency: Frequency) -> date:
+    """The first day of the period just before the one starting on ``start``."""
+    return period_start(start - timedelta(days=1), frequency)

@@ -16,6 +16,7 @@ from ..adapters.contract import DataAdapter
 from ..adapters.registry import GENERIC
 from ..core.enums import Role
 from ..core.identity import Identity
+from ..core.insights.training import Course
 from ..core.models import PackEnablement, Tenant
 from ..core.policy import PolicyLookup, ScoringPolicy
 from ..core.scoring.policies import CORE_POLICIES
@@ -136,6 +137,14 @@ class TenantPacks:
                     if t.metric in found.metrics
                 }
         return {}
+
+    def courses(self, kpi_code: str, misses: int) -> list[Course]:
+        """The enabled packs' courses for a KPI missed ``misses`` periods in a row, as
+        core stores them."""
+        return [
+            Course(r.code, r.title.zh, r.title.en, r.hours)
+            for r in self.training_recommendations(kpi_code, misses)
+        ]
 
     def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
         caller = self.manager.subset_caller(

@@ -13,6 +13,7 @@ from ..core.graph import load_goal_graph
 from ..core.scoring.graph_scores import graph_progress, score_graph
 from .context import Info
 from .ids import decode, decode_optional
+from .insight_queries import InsightQueries
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
 from .score_queries import ScoreQueries, SimulationQueries
@@ -43,7 +44,7 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 
 @strawberry.type
-class Query(PackQueries, ScoreQueries, SimulationQueries, SyncQueries):
+class Query(PackQueries, ScoreQueries, SimulationQueries, SyncQueries, InsightQueries):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error

@@ -4,6 +4,7 @@ from .activity import AuditEvent, CheckIn, Measurement, MeasurementRevision
 from .base import TenantOwned
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
+from .insights import Adjustment, Alert, Recommendation, TrainingRecord
 from .org import OrgUnit, Person
 from .packs import PackEnablement
 from .scores import Score
@@ -12,6 +13,8 @@ from .sync import DataBinding, RejectedRow, SyncJob, SyncRun, WebhookDelivery
 from .tenant import Tenant
 
 __all__ = [
+    "Adjustment",
+    "Alert",
     "AuditEvent",
     "CheckIn",
     "Cycle",
@@ -25,6 +28,7 @@ __all__ = [
     "OrgUnit",
     "PackEnablement",
     "Person",
+    "Recommendation",
     "RejectedRow",
     "Score",
     "StageWeighting",
@@ -32,5 +36,6 @@ __all__ = [
     "SyncRun",
     "Tenant",
     "TenantOwned",
+    "TrainingRecord",
     "WebhookDelivery",
 ]

@@ -17,6 +17,8 @@ class Tenant(Model):
     name_en = fields.CharField(max_length=200, default="")
     industry = fields.CharField(max_length=64, default="")
     lifecycle_stage = fields.CharField(max_length=64, default=LifecycleStage.GROWTH.value)
+    #: How many consecutive missed periods raise an alert on a KPI.
+    alert_after_misses = fields.SmallIntField(default=3)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,7 @@ from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
 from ...core.identity import Identity
 from ...core.models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
 from ...core.periods import period_start
+from ...core.insights.scan import scan
 from ...core.secrets import SecretBox
 from ...core.services import key_results, kpis, objectives, org
 from ...core.services.measurements import MAX_BATCH, MeasurementInput, record_measurements
@@ -388,7 +389,9 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
         await key_results.check_in(
             scope, key_result_id=nps.id, value=value, confidence=confidence, note=note
         )
-    await _bind_pos(scope, await tenant_packs(scope, manager), today)
+    view = await tenant_packs(scope, manager)
+    await _bind_pos(scope, view, today)
+    await scan(scope, view.courses)  # the feedback loop's first look at the history
     return DemoSummary(SLUG, tenant.id, admin.id, True, await _counts(tenant.id))
 
 
@@ -478,10 +481,15 @@ async def _record_history(
             entries.append(
                 MeasurementInput(k.turnover.id, month, round(0.95 * lag * rng.gauss(1.0, 0.05), 2))
             )
+    # The first associate of each lagging store is new and falls short all of the last
+    # week: the feedback loop recommends them a course.
+    struggling = {key: own.id for own, key in reversed(personal) if key in LAGGING}
     for own, key in personal:
         lag = 0.78 if key in LAGGING else 1.0
         for i in range(DAYS):
             day = first + timedelta(days=i)
+            if struggling.get(key) == own.id and i >= DAYS - 7:
+                lag = 0.62
             value = 8000 * lag * (1.18 if day.weekday() >= 5 else 0.93) * rng.gauss(1.0, 0.12)
             entries.append(MeasurementInput(own.id, day, round(value, 2)))
     for start in range(0, len(entries), MAX_BATCH):

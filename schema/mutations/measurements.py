@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from ...core.errors import DomainError, Problem
+from ...core.insights.scan import scan
 from ...core.services.measurements import MeasurementInput, record_measurements
 from ..context import Info
 from ..errors import UserError
@@ -54,6 +55,8 @@ class MeasurementMutations:
             if problems:
                 raise DomainError(*problems)
             rows = await record_measurements(scope, inputs)
+            packs = await info.context.tenant_packs()
+            await scan(scope, packs.courses, {i.kpi_id for i in inputs})
             return [Measurement.from_row(r) for r in rows]
 
         measurements, errors = await guarded(run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from .insights import InsightMutations
 from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
@@ -22,5 +23,6 @@ class Mutation(
     PackMutations,
     StageMutations,
     SyncMutations,
+    InsightMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
