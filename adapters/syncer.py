@@ -53,6 +53,8 @@ class Syncer:
     system_scope: Callable[[Tenant], TenantScope]
     #: Where each tenant's files for file syncs are: ``<import_dir>/<tenant slug>/``.
     import_dir: Path | None = None
+    #: Run after a sync that wrote values (the feedback loop's scan of the tenant).
+    after_run: Callable[[TenantScope, SyncRun], Awaitable[None]] | None = None
 
     async def adapter_of(self, scope: TenantScope, binding: DataBinding) -> type[DataAdapter]:
         found = (await self.adapters_for(scope)).get(binding.adapter)
@@ -73,7 +75,7 @@ class Syncer:
     ) -> SyncRun:
         """Sync one binding now; ``SyncBusy`` if another worker holds it."""
         adapter = await self.adapter_of(scope, binding)
-        return await run_binding(
+        run = await run_binding(
             scope,
             binding,
             adapter,
@@ -85,6 +87,9 @@ class Syncer:
             progress=progress,
             files=self.import_dir / scope.tenant.slug if self.import_dir else None,
         )
+        if self.after_run is not None and run.rows_written:
+            await self.after_run(scope, run)
+        return run
 
     async def due(self) -> list[DataBinding]:
         """Bindings whose scheduled run is due and whose job is free."""

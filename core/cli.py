@@ -62,7 +62,9 @@ def migrate_command() -> None:
 
 @app.command()
 def demo() -> None:
-    """Create the freshmart demo tenant (idempotent: a second run changes nothing)."""
+    """Create the demo tenants, freshmart (retail) and textile (manufacturing); a second
+    run changes nothing."""
+    from ..plugins.manufacturing.demo import seed_textile
     from ..plugins.retail.demo import seed_demo
 
     url = get_settings().database_url
@@ -70,6 +72,8 @@ def demo() -> None:
     async def run() -> None:
         await migrate(url)
         async with connected(url):
+            if await seed_textile():
+                err.print("[green]demo tenant 'textile' created[/] (the piece-rate disconnect)")
             summary = await seed_demo()
         verb = "created" if summary.created else "already present"
         err.print(f"[green]demo tenant {summary.tenant_slug!r} {verb}[/]: {summary.describe()}")

@@ -22,9 +22,9 @@ from datetime import date, timedelta
 from ...adapters.bindings import BindingInput, create_binding
 from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
 from ...core.identity import Identity
+from ...core.insights.scan import scan
 from ...core.models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
 from ...core.periods import period_start
-from ...core.insights.scan import scan
 from ...core.secrets import SecretBox
 from ...core.services import key_results, kpis, objectives, org
 from ...core.services.measurements import MAX_BATCH, MeasurementInput, record_measurements

@@ -11,9 +11,11 @@ from strawberry.scalars import JSON
 
 from ...core import models
 from ...core.enums import AlertStatus, ProposalStatus
+from ...core.insights.cross import Disconnect as CoreDisconnect
 from ..context import Info
-from .goals import KeyResult, Kpi
+from .goals import KeyResult, Kpi, Objective
 from .org import OrgUnit, Person
+from .packs import LocalizedText
 
 strawberry.enum(AlertStatus, description="Open until the KPI passes its threshold again.")
 strawberry.enum(ProposalStatus, description="Waiting, accepted or dismissed.")
@@ -139,3 +141,71 @@ class Adjustment:
         row = await info.context.loaders.key_result.load(self.row.key_result_id)
         assert row is not None
         return KeyResult.from_row(row)
+
+
+@strawberry.type(description="A KPI and an OKR metric drifting apart (断层点), with the numbers.")
+class Disconnect:
+    kind: str = strawberry.field(description="kpi_met_okr_flat or okr_improves_kpi_missed.")
+    periods: int
+    strength: float = strawberry.field(description="0..1: how well the weaker half holds.")
+    reason: LocalizedText
+    evidence: JSON = strawberry.field(
+        description="sign_p, kpi_periods, mk_z, mk_p_increasing, theil_sen_slope, "
+        "spearman_rho, mean_attainment."
+    )
+    row: strawberry.Private[CoreDisconnect]
+
+    @classmethod
+    def of(cls, found: CoreDisconnect) -> Self:
+        f = found.finding
+        return cls(
+            kind=f.kind.value,
+            periods=f.periods,
+            strength=f.strength,
+            reason=LocalizedText(zh=f.reason["zh"], en=f.reason["en"]),
+            evidence=JSON(
+                {
+                    "sign_p": f.sign_p,
+                    "kpi_periods": f.kpi_periods,
+                    "mk_z": f.mk_z,
+                    "mk_p_increasing": f.mk_p_increasing,
+                    "theil_sen_slope": f.theil_sen_slope,
+                    "spearman_rho": f.spearman_rho,
+                    "mean_attainment": f.mean_attainment,
+                }
+            ),
+            row=found,
+        )
+
+    @strawberry.field(description="The objective both belong under.")
+    def objective(self) -> Objective:
+        return Objective.from_row(self.row.objective)
+
+    @strawberry.field(description="The KPI whose attainment is judged (execution).")
+    def kpi(self) -> Kpi:
+        return Kpi.from_row(self.row.execution)
+
+    @strawberry.field(description="The metric it should move (the OKR side).")
+    def outcome(self) -> Kpi:
+        return Kpi.from_row(self.row.outcome)
+
+
+@strawberry.type(description="One org unit in the cross report.")
+class CrossReportRow:
+    org_unit: OrgUnit
+    okr_grade: float | None
+    kpi_score: float | None
+    combined_score: float | None
+    lagging_kpis: list[Kpi] = strawberry.field(description="KPIs with an open alert.")
+    alerts: int = strawberry.field(description="Open alerts on goals the unit owns.")
+    disconnects: list[Disconnect]
+
+
+@strawberry.type(description="OKR grade beside KPI attainment, per unit (交叉分析报告).")
+class CrossReport:
+    cycle_name: str
+    stage: str
+    okr_share: float
+    kpi_share: float
+    rows: list[CrossReportRow]
+    disconnects: list[Disconnect]
