@@ -254,6 +254,95 @@ def import_command(
     asyncio.run(run())
 
 
+report_app = typer.Typer(help="Analysis reports, as CSV.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("cross")
+def report_cross(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    cycle: Annotated[
+        str | None, typer.Option(help="Cycle name (default: the current one).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Org unit code (default: the company).")] = None,
+) -> None:
+    """The cross report (交叉分析报告) as CSV on stdout: per unit, OKR grade beside KPI
+    attainment, lagging KPIs, alerts and disconnects."""
+    import csv
+    from datetime import date
+
+    from ..plugins.manager import PackManager
+    from ..plugins.view import system_scope, tenant_packs
+    from .insights.report import company_of, cross_report
+    from .models import Cycle, OrgUnit, Tenant
+    from .scoring import service
+
+    settings = get_settings()
+    manager = PackManager.discover()
+
+    async def run() -> list[list[str]]:
+        async with connected(settings.database_url):
+            row = await Tenant.get_or_none(slug=tenant)
+            if row is None:
+                raise _fail(f"no tenant with slug {tenant!r}")
+            scope = system_scope(row, manager)
+            cycle_id = None
+            if cycle is not None:
+                found = await scope.query(Cycle).filter(name=cycle).first()
+                if found is None:
+                    raise _fail(f"no cycle named {cycle!r} in {tenant!r}")
+                cycle_id = found.id
+            root = await company_of(scope)
+            if unit is not None:
+                picked = await scope.query(OrgUnit).filter(code=unit).first()
+                if picked is None:
+                    raise _fail(f"no org unit with code {unit!r} in {tenant!r}")
+                root = picked
+            packs = await tenant_packs(scope, manager)
+            scored = await service.score(
+                scope, cycle_id, packs.stage_presets(), packs.scoring_policy, date.today()
+            )
+            rows, _ = await cross_report(scope, scored, root.path)
+            return [
+                [
+                    r.unit.code or "",
+                    r.unit.name,
+                    r.unit.name_en,
+                    _fmt(r.okr_grade),
+                    _fmt(r.kpi_score),
+                    _fmt(r.combined),
+                    str(r.alerts),
+                    "; ".join(k.metric_code for k in r.lagging),
+                    "; ".join(
+                        f"{d.execution.title} → {d.outcome.title} ({d.finding.strength:.2f})"
+                        for d in r.disconnects
+                    ),
+                ]
+                for r in rows
+            ]
+
+    rows = asyncio.run(run())
+    out = csv.writer(sys.stdout)
+    out.writerow(
+        [
+            "code",
+            "unit",
+            "unit_en",
+            "okr_grade",
+            "kpi_score",
+            "combined_score",
+            "open_alerts",
+            "lagging_kpis",
+            "disconnects",
+        ]
+    )
+    out.writerows(rows)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
 @app.command()
 def schema() -> None:
     """Print the GraphQL schema (SDL)."""

@@ -134,3 +134,17 @@ def test_import_refuses_a_file_without_the_columns(demo_db: Path, tmp_path: Path
     result = run(demo_db, "import", str(export), "--kpi", "1", check=False)
     assert result.returncode == 2
     assert "missing column(s) 'period'" in result.stderr
+
+
+def test_report_cross_writes_csv(demo_db: Path) -> None:
+    import csv
+    import io
+
+    result = run(demo_db, "report", "cross", "--tenant", "textile")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    by_unit = {r["unit"]: r for r in rows}
+    assert "计件工资达成率 → 客户投诉率" in by_unit["一车间"]["disconnects"]
+    assert by_unit["质量部"]["kpi_score"] != ""
+    missing = run(demo_db, "report", "cross", "--tenant", "nobody", check=False)
+    assert missing.returncode == 2
+    assert "no tenant with slug 'nobody'" in missing.stderr
