@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from .errors import is_expected, should_mask
 from .mutations.root import Mutation
 from .queries import Query
+from .subscriptions import FreshReads, Subscription
 from .types.goals import KeyResult, Kpi, Objective
 from .types.org import Cycle, OrgUnit, Person
 
@@ -40,12 +41,14 @@ def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Sc
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=64),
         lambda: MaxTokensLimiter(max_token_count=20_000),
+        FreshReads,
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=should_mask))
     return GoalGraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=EXTRA_TYPES,
         extensions=extensions,  # type: ignore[arg-type]
     )

@@ -39,6 +39,8 @@ class Context:
     packs: PackManager
     syncer: Syncer | None = None
     auth_error: str | None = None
+    #: A websocket's ``connection_init`` payload (strawberry sets it): its token.
+    connection_params: dict[str, object] | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     _tenant_packs: asyncio.Future[TenantPacks] | None = field(default=None, repr=False)
@@ -87,6 +89,21 @@ class Context:
         """Enablement changed during this request: load the view again next time."""
         self._tenant_packs = None
 
+    def forget_loaded(self) -> None:
+        """Drop every cached row: a websocket's context lives as long as its connection,
+        and each operation or subscription event must read the database afresh."""
+        self._loaders = None
+        self._tenant_packs = None
+        self._cycle_scores = {}
+
+    async def sign_in(self, token: str) -> None:
+        """Open the scope of ``token``'s tenant and identity, or raise ``AuthError``."""
+        self._scope = None
+        scope = await open_scope(read_token(token, self.settings.secret))
+        scope.policy_source = self.scoring_policies
+        self._scope = scope
+        self.auth_error = None
+
 
 Info = StrawberryInfo[Context, None]
 
@@ -98,14 +115,19 @@ async def build_context(
     packs: PackManager,
     syncer: Syncer | None = None,
 ) -> Context:
-    """Verify the bearer token (if any) and open the caller's tenant scope."""
+    """Verify the bearer token (if any) and open the caller's tenant scope.
+
+    A websocket is signed in later, by the token of its ``connection_init`` message
+    (browsers cannot set headers on a websocket), see ``schema/subscriptions.py``.
+    """
     context = Context(
         request=request, response=response, settings=settings, packs=packs, syncer=syncer
     )
+    if isinstance(request, WebSocket):
+        context.auth_error = "send the token in connection_init"
+        return context
     try:
-        token = bearer_token(request.headers.get("authorization"))
-        context._scope = await open_scope(read_token(token, settings.secret))
-        context._scope.policy_source = context.scoring_policies
+        await context.sign_in(bearer_token(request.headers.get("authorization")))
     except AuthError as exc:
         context.auth_error = str(exc)
     return context

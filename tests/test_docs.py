@@ -84,6 +84,8 @@ async def test_examples_run_on_the_demo(client: httpx.AsyncClient) -> None:
     auth = token(tenant, Role.ADMIN, admin)
     values = await _variables(tenant)
     for where, document in EXAMPLES:
+        if document.lstrip().startswith("subscription"):
+            continue  # runs over a websocket, in tests/test_subscriptions.py
         names = set(re.findall(r"\$(\w+)\s*:", document))
         body = await gql(client, document, {n: values[n] for n in names}, auth=auth)
         assert "errors" not in body, (where, body)

@@ -6,7 +6,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from .. import audit
+from .. import audit, events
 from ..access import can_check_in, require_edit
 from ..enums import Direction, GoalStatus
 from ..errors import DomainError, ErrorCode, forbidden
@@ -193,4 +193,7 @@ async def check_in(
             {"current_value": value, "check_in_id": entry.id},
         )
         await refresh(scope, Changes(key_results={key_result.id}))
+        await events.publish_on_commit(
+            events.Event(scope.tenant_id, events.PROGRESS, {"key_results": [key_result.id]})
+        )
     return entry, key_result

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 
 from tortoise.transactions import in_transaction
 
+from .. import events
 from ..access import can_edit_goal
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, Problem
@@ -103,6 +104,9 @@ async def record_measurements(
             for kpi_id, period in changed:
                 measured.setdefault(kpi_id, set()).add(period)
             await refresh(scope, Changes(measured=measured))
+            await events.publish_on_commit(
+                events.Event(scope.tenant_id, events.PROGRESS, {"kpis": sorted(measured)})
+            )
         if not returning:
             return []
         stored = await scope.query(Measurement).filter(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from .. import audit
+from .. import audit, events
 from ..enums import Role
 from ..errors import DomainError, ErrorCode, Problem, forbidden
 from ..models import StageWeighting, Tenant
@@ -66,6 +66,12 @@ def check_shares(okr_share: float | None, kpi_share: float | None) -> None:
         raise DomainError(*problems)
 
 
+def _weighting_changed(scope: TenantScope) -> events.Event:
+    """Every scorecard of the tenant weighs OKR and KPI differently now (no stored
+    score changes: shares are applied when a scorecard is read)."""
+    return events.Event(scope.tenant_id, events.PROGRESS, {"weighting": True})
+
+
 def _require_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
         raise forbidden("only admins may switch lifecycle stages and weightings")
@@ -96,6 +102,7 @@ async def set_lifecycle_stage(
         await audit.record(
             scope, "tenant.stage_changed", "tenant", tenant.id, {"stage": before}, {"stage": stage}
         )
+        await events.publish_on_commit(_weighting_changed(scope))
     return tenant
 
 
@@ -127,4 +134,5 @@ async def set_stage_weighting(
             {"stage": stage, **before},
             {"stage": stage, "okr_share": okr_share, "kpi_share": kpi_share},
         )
+        await events.publish_on_commit(_weighting_changed(scope))
     return Weighting(stage, okr_share, kpi_share_of(okr_share), True)
