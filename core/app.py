@@ -18,6 +18,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -30,19 +32,29 @@ from ..plugins.view import system_scope, tenant_packs
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
+from ..schema.subscriptions import authenticate_connection
+from . import events
 from .db import require_migrated, tortoise_config
+from .insights.scan import scan
+from .models import SyncRun
 from .secrets import SecretBox
 from .settings import Settings, get_settings, secret_box_key
 from .tenancy import TenantScope
 
 
 class GoalGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context and a self-hosted GraphiQL."""
+    """strawberry's ASGI view with our context, a self-hosted GraphiQL, and
+    subscriptions over graphql-transport-ws only, signed in at ``connection_init``.
+
+    The legacy ``graphql-ws`` protocol is not offered: older strawberry releases let
+    its operations run before the connection was authenticated.
+    """
 
     def __init__(self, settings: Settings, packs: PackManager) -> None:
         super().__init__(
             build_schema(settings.max_query_depth, mask_errors=not settings.debug),
             graphql_ide="graphiql",
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         )
         self.settings = settings
         self.packs = packs
@@ -55,6 +67,10 @@ class GoalGraphQL(GraphQL[Context, None]):
     ) -> Context:
         return await build_context(request, response, self.settings, self.packs, self.syncer)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await authenticate_connection(context)
+        return UNSET
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())
 
@@ -65,6 +81,10 @@ def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.Clien
     async def adapters_for(scope: TenantScope) -> Mapping[str, type[DataAdapter]]:
         return (await tenant_packs(scope, manager)).adapters()
 
+    async def after_run(scope: TenantScope, run: SyncRun) -> None:
+        """New values came in: the feedback loop looks at the tenant again."""
+        await scan(scope, (await tenant_packs(scope, manager)).courses)
+
     return Syncer(
         box=SecretBox(secret_box_key(settings)),
         lease=Lease(worker_name(), settings.sync_lease_seconds),
@@ -72,6 +92,7 @@ def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.Clien
         adapters_for=adapters_for,
         system_scope=lambda tenant: system_scope(tenant, manager),
         import_dir=settings.import_dir,
+        after_run=after_run,
     )
 
 
@@ -103,6 +124,8 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             aiohttp.ClientSession() as session,
         ):
             await require_migrated(settings.database_url)
+            bus = events.InProcessBus()
+            previous_bus = events.install(bus)
             graphql.syncer = make_syncer(settings, manager, session)
             loop = (
                 asyncio.create_task(graphql.syncer.run_forever(settings.sync_poll_seconds))
@@ -117,6 +140,8 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
                     with contextlib.suppress(asyncio.CancelledError):
                         await loop
                 graphql.syncer = None
+                await bus.close()
+                events.install(previous_bus)
 
     async def webhook(request: Request) -> Response:
         if graphql.syncer is None:
