@@ -27,6 +27,7 @@ from ..core.enums import Role
 from ..core.errors import AuthError
 from ..core.graph import GoalGraph, load_goal_graph
 from ..core.identity import bearer_token
+from ..core.insights.visibility import can_see_alert
 from ..core.progress import kpi_progress
 from ..core.scoring.graph_scores import graph_progress, score_graph
 from ..core.scoring.resolve import explain_value
@@ -197,24 +198,14 @@ class AlertEvent:
 
 
 def visible_alert(scope: TenantScope, payload: Mapping[str, Any]) -> bool:
-    """Whether the caller may see the alert an event announces.
-
-    A placeholder until alerts have their own access rule: the event's payload says
-    whom the alert concerns (``owner_unit_path``, the org path of the unit that owns
-    the goal it is about, and ``person_ids``, the people it names). Admins see every
-    alert; anyone else those of their unit and the units below it, and those naming
-    them.
-    """
-    if scope.role is Role.ADMIN:
-        return True
-    people = payload.get("person_ids")
-    person = scope.actor.person_id
-    if person is not None and isinstance(people, list) and person in people:
-        return True
-    unit_path, owner_path = scope.actor.unit_path, payload.get("owner_unit_path")
-    return (
-        unit_path is not None and isinstance(owner_path, str) and owner_path.startswith(unit_path)
-    )
+    """Whether the caller may see the alert an event announces, by the same rule as the
+    ``alerts`` query: the payload says whom it concerns (``owner_unit_path``, the org
+    path of the KPI's owner, and ``owner_person_id`` for an individual's KPI)."""
+    owner_path = payload.get("owner_unit_path")
+    person = payload.get("owner_person_id")
+    if not isinstance(owner_path, str):
+        return scope.role in (Role.ADMIN, Role.CONSULTANT)
+    return can_see_alert(scope, owner_path, person if isinstance(person, int) else None)
 
 
 def _alert_event(payload: Mapping[str, Any]) -> AlertEvent | None:

@@ -177,3 +177,29 @@ async def test_recording_values_raises_and_resolves_alerts(
     after = await gql(client, "{ alerts(status: RESOLVED) { misses } }", auth=company.token())
     assert after["data"]["alerts"] == ([{"misses": 3}] if days_missed == 3 else [])
     assert await KeyResult.all().count() == 1
+
+
+async def test_a_new_alert_is_announced_once_its_scan_commits(client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    from goalgraph.core import events
+    from goalgraph.core.models import Alert
+
+    company = await make_company("acme")
+    kpi = (await build_chain(company))["kpis"][0]
+    record = """mutation($e: [MeasurementEntry!]!) { recordMeasurements(entries: $e) {
+      errors { code } } }"""
+    entries = [
+        {"kpiId": gid("Kpi", kpi.id), "period": (TODAY - timedelta(days=i)).isoformat(), "value": 6}
+        for i in range(3)
+    ]
+    async with events.bus().subscribe(company.tenant.id, [events.ALERT]) as stream:
+        await gql(client, record, {"e": entries}, auth=company.token())
+        event = await asyncio.wait_for(anext(stream), timeout=5)
+    alert = await Alert.get(kpi_id=kpi.id)
+    assert event.payload == {
+        "alert_id": alert.id,
+        "kind": "consecutive_misses",
+        "owner_unit_path": company.store.path,
+        "owner_person_id": None,
+    }

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
+from .. import events
 from ..models import Adjustment, Alert, Recommendation
 from ..tenancy import TenantScope
 from .adjustments import propose_adjustments
@@ -34,4 +35,17 @@ async def scan(
         alerts = await refresh_alerts(scope, kpi_ids)
         recommendations = await recommend(scope, alerts, courses)
         adjustments = await propose_adjustments(scope)
+        for alert in alerts:  # subscribers hear of them once the scan commits
+            await events.publish_on_commit(
+                events.Event(
+                    scope.tenant_id,
+                    events.ALERT,
+                    {
+                        "alert_id": alert.id,
+                        "kind": alert.kind,
+                        "owner_unit_path": alert.owner_path,
+                        "owner_person_id": alert.owner_person_id,
+                    },
+                )
+            )
     return ScanResult(alerts, recommendations, adjustments)

@@ -33,6 +33,17 @@ def alerts_for(scope: TenantScope) -> QuerySet[Alert]:
     return query.filter(own | team)
 
 
+def can_see_alert(scope: TenantScope, owner_path: str, owner_person_id: int | None) -> bool:
+    """The rule of ``alerts_for`` for one alert (live events carry no row to filter)."""
+    if scope.role in _WHOLE_TENANT:
+        return True
+    if scope.role is Role.MANAGER:
+        return owner_path.startswith(_unit_path(scope))
+    if owner_person_id is not None:
+        return owner_person_id == scope.actor.person_id
+    return owner_path == _unit_path(scope)
+
+
 def recommendations_for(scope: TenantScope) -> QuerySet[Recommendation]:
     query = scope.query(Recommendation)
     if scope.role is Role.ADMIN:
