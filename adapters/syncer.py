@@ -140,6 +140,8 @@ class Syncer:
         run.status = SyncStatus.PARTIAL if run.rows_rejected else SyncStatus.SUCCEEDED
         run.finished_at = datetime.now(UTC)
         await run.save(update_fields=["status", "finished_at", "updated_at"])
+        if self.after_run is not None and run.rows_written:
+            await self.after_run(scope, run)  # in the push's transaction: all or nothing
         rejected = await scope.query(RejectedRow).filter(run_id=run.id).order_by("id").limit(20)
         return {
             "run": run.id,

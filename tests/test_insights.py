@@ -203,3 +203,30 @@ async def test_a_new_alert_is_announced_once_its_scan_commits(client: httpx.Asyn
         "owner_unit_path": company.store.path,
         "owner_person_id": None,
     }
+
+
+async def test_admins_choose_how_many_misses_raise_an_alert(client: httpx.AsyncClient) -> None:
+    company = await make_company("acme")
+    kpi = (await build_chain(company))["kpis"][0]
+    setting = """mutation($n: Int!) { setAlertAfterMisses(periods: $n) {
+      tenant { alertAfterMisses } errors { field code } } }"""
+    refused = await gql(client, setting, {"n": 2}, auth=company.token("manager"))
+    assert refused["data"]["setAlertAfterMisses"]["errors"] == [
+        {"field": None, "code": "FORBIDDEN"}
+    ]
+    wrong = await gql(client, setting, {"n": 1}, auth=company.token())
+    assert wrong["data"]["setAlertAfterMisses"]["errors"] == [
+        {"field": "periods", "code": "OUT_OF_RANGE"}
+    ]
+    done = await gql(client, setting, {"n": 2}, auth=company.token())
+    assert done["data"]["setAlertAfterMisses"]["tenant"] == {"alertAfterMisses": 2}
+    assert await AuditEvent.filter(action="tenant.alert_after_misses_changed").count() == 1
+    record = """mutation($e: [MeasurementEntry!]!) { recordMeasurements(entries: $e) {
+      errors { code } } }"""
+    entries = [
+        {"kpiId": gid("Kpi", kpi.id), "period": (TODAY - timedelta(days=i)).isoformat(), "value": 6}
+        for i in range(2)
+    ]
+    await gql(client, record, {"e": entries}, auth=company.token())
+    alerts = (await gql(client, "{ alerts { misses } }", auth=company.token()))["data"]["alerts"]
+    assert alerts == [{"misses": 2}]

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ..enums import AlertStatus, GoalStatus
-from ..models import Alert, Kpi, Measurement, OrgUnit, Person
+from tortoise.transactions import in_transaction
+
+from .. import audit
+from ..enums import AlertStatus, GoalStatus, Role
+from ..errors import DomainError, ErrorCode, forbidden
+from ..models import Alert, Kpi, Measurement, OrgUnit, Person, Tenant
 from ..periods import LONGEST_DAYS, previous_period
 from ..policy import ScoringPolicy
 from ..tenancy import TenantScope
@@ -74,10 +78,41 @@ async def latest_values(
     return {k: v[-length:] for k, v in found.items()}
 
 
+MIN_STREAK, MAX_STREAK = 2, 24
+
+
+async def set_alert_after_misses(scope: TenantScope, periods: int) -> Tenant:
+    """How many consecutive missed periods raise an alert (admins; audited). Alerts
+    follow from the next values recorded."""
+    if scope.role is not Role.ADMIN:
+        raise forbidden("only admins may change when alerts are raised")
+    if not MIN_STREAK <= periods <= MAX_STREAK:
+        raise DomainError.single(
+            ErrorCode.OUT_OF_RANGE,
+            f"periods must be between {MIN_STREAK} and {MAX_STREAK}",
+            "periods",
+        )
+    tenant = scope.tenant
+    if tenant.alert_after_misses != periods:
+        async with in_transaction():
+            before = tenant.alert_after_misses
+            await Tenant.filter(id=tenant.id).update(alert_after_misses=periods)
+            tenant.alert_after_misses = periods
+            await audit.record(
+                scope,
+                "tenant.alert_after_misses_changed",
+                "tenant",
+                tenant.id,
+                {"alert_after_misses": before},
+                {"alert_after_misses": periods},
+            )
+    return tenant
+
+
 async def refresh_alerts(scope: TenantScope, kpi_ids: Iterable[int] | None = None) -> list[Alert]:
     """Open alerts for KPIs on a streak, resolve those that passed again; returns the
     alerts opened now. ``kpi_ids`` limits the look to KPIs just written."""
-    length = max(2, scope.tenant.alert_after_misses)
+    length = max(MIN_STREAK, scope.tenant.alert_after_misses)
     query = scope.query(Kpi).filter(status=GoalStatus.ACTIVE)
     if kpi_ids is not None:
         query = query.filter(id__in=list(kpi_ids))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from ...core.insights import adjustments, training
+from ...core.insights import adjustments, misses, training
 from ..context import Info
 from ..errors import UserError
 from ..ids import decode
 from ..types.insights import Adjustment, Recommendation, TrainingRecord
+from ..types.org import Tenant
 from .common import guarded
+from .stages import TenantPayload
 
 
 @strawberry.type
@@ -28,6 +30,18 @@ class AdjustmentPayload:
 
 @strawberry.type
 class InsightMutations:
+    @strawberry.mutation(
+        description="How many consecutive missed periods raise an alert (2..24; admins)."
+    )
+    async def set_alert_after_misses(self, info: Info, periods: int) -> TenantPayload:
+        scope = info.context.scope
+
+        async def run() -> Tenant:
+            return Tenant.from_row(await misses.set_alert_after_misses(scope, periods))
+
+        tenant, errors = await guarded(run)
+        return TenantPayload(tenant=tenant, errors=errors)
+
     @strawberry.mutation(description="Accept a course: it becomes a training record.")
     async def accept_recommendation(self, info: Info, id: relay.GlobalID) -> RecommendationPayload:
         scope = info.context.scope

@@ -47,6 +47,9 @@ class Tenant:
     name_en: str
     industry: str
     lifecycle_stage: str = strawberry.field(description="Same as stage.")
+    alert_after_misses: int = strawberry.field(
+        description="Consecutive missed periods that raise an alert on a KPI."
+    )
 
     @strawberry.field(description="The current lifecycle stage (发展阶段), e.g. growth.")
     def stage(self) -> str:
@@ -72,6 +75,7 @@ class Tenant:
             name_en=row.name_en,
             industry=row.industry,
             lifecycle_stage=row.lifecycle_stage,
+            alert_after_misses=row.alert_after_misses,
         )
 
 
