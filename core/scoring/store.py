@@ -117,24 +117,17 @@ async def _dirty_by_cycle(
         for cycle_id, kpi_id in stored:
             if cycle_id in dirty:
                 dirty[cycle_id].kpis.add(kpi_id)
-    if changes.key_results:
-        found = (
-            await scope.query(KeyResult)
-            .filter(id__in=changes.key_results)
-            .values_list("id", "objective__cycle_id")
-        )
-        for key_result_id, cycle_id in found:
+    goals = (
+        (KeyResult, changes.key_results, "objective__cycle_id", "key_results"),
+        (Objective, changes.objectives, "cycle_id", "objectives"),
+    )
+    for model, ids, cycle_field, kind in goals:
+        if not ids:
+            continue
+        found = await scope.query(model).filter(id__in=ids).values_list("id", cycle_field)
+        for goal_id, cycle_id in found:
             if cycle_id in dirty:
-                dirty[cycle_id].key_results.add(key_result_id)
-    if changes.objectives:
-        found = (
-            await scope.query(Objective)
-            .filter(id__in=changes.objectives)
-            .values_list("id", "cycle_id")
-        )
-        for objective_id, cycle_id in found:
-            if cycle_id in dirty:
-                dirty[cycle_id].objectives.add(objective_id)
+                getattr(dirty[cycle_id], kind).add(goal_id)
     return dirty
 
 
@@ -257,11 +250,11 @@ async def _stored(
     }
     if not any(wanted.values()):
         return scores
-    stored = (
-        await scope.query(Score)
-        .filter(cycle_id=cycle.id)
-        .values_list("kind", "node_id", "value", "score")
-    )
+    query = scope.query(Score).filter(cycle_id=cycle.id)
+    if skip:
+        # A path update needs only the parts beside the path, not the whole cycle.
+        query = query.filter(node_id__in=set().union(*wanted.values()))
+    stored = await query.values_list("kind", "node_id", "value", "score")
     for kind, node_id, value, score in stored:
         kind = GoalKind(kind)
         if node_id not in wanted[kind]:
