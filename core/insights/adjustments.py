@@ -20,20 +20,19 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from tortoise.transactions import in_transaction
 
-from .. import audit
 from ..access import require_edit
 from ..enums import GoalStatus, ProposalStatus
-from ..errors import DomainError, ErrorCode
 from ..models import Adjustment, KeyResult, Kpi, KpiLink, OrgUnit
 from ..owners import resolve_owner
 from ..policy import ScoringPolicy
 from ..services.key_results import update_key_result
 from ..tenancy import TenantScope
-from .misses import latest_values
+from .misses import attainment, latest_values
+from .proposals import decide, require_waiting
 
 WINDOW = 7
 MOSTLY = 4
@@ -48,9 +47,15 @@ def suggest(start: float, target: float, attainment: float) -> float:
     return round(value, 2 - math.floor(math.log10(abs(value))))
 
 
-async def propose_adjustments(scope: TenantScope) -> list[Adjustment]:
-    """Proposals for every unit whose KPIs mostly keep missing; returns the new ones."""
-    kpis = await scope.query(Kpi).filter(status=GoalStatus.ACTIVE, owner_unit_id__not_isnull=True)
+async def propose_adjustments(
+    scope: TenantScope, unit_ids: Iterable[int] | None = None
+) -> list[Adjustment]:
+    """Proposals for every unit (or those of ``unit_ids``: the ones just written to)
+    whose KPIs mostly keep missing; returns the new ones."""
+    query = scope.query(Kpi).filter(status=GoalStatus.ACTIVE, owner_unit_id__not_isnull=True)
+    if unit_ids is not None:
+        query = query.filter(owner_unit_id__in=list(unit_ids))
+    kpis = await query
     values = await latest_values(scope, kpis, WINDOW)
     measured: dict[int, int] = defaultdict(int)
     missing: dict[int, int] = defaultdict(int)
@@ -106,11 +111,7 @@ async def _propose(scope: TenantScope, unit_ids: Iterable[int]) -> list[Adjustme
 def _attainment(kpi: Kpi, values: Sequence[tuple[date, float]]) -> float | None:
     if not values:
         return None
-    rates = [
-        max(0.0, min(2.0, ScoringPolicy.achievement(v, kpi.target, kpi.direction)))
-        for _, v in values
-    ]
-    return sum(rates) / len(rates)
+    return sum(attainment(kpi, v) for _, v in values) / len(values)
 
 
 async def _proposal(
@@ -159,10 +160,7 @@ async def _decidable(scope: TenantScope, adjustment_id: int) -> Adjustment:
     adjustment = await scope.get(Adjustment, adjustment_id, "id")
     unit = await scope.get(OrgUnit, adjustment.org_unit_id)
     require_edit(scope, await resolve_owner(scope, unit.id, None), "targets", "id")
-    if adjustment.status is not ProposalStatus.PROPOSED:
-        raise DomainError.single(
-            ErrorCode.CONFLICT, f"the adjustment is already {adjustment.status.value}", "id"
-        )
+    require_waiting(adjustment, "adjustment")
     return adjustment
 
 
@@ -185,13 +183,4 @@ async def dismiss_adjustment(scope: TenantScope, adjustment_id: int) -> Adjustme
 
 
 async def _decide(scope: TenantScope, row: Adjustment, status: ProposalStatus) -> None:
-    row.status, row.decided_by_id, row.decided_at = status, scope.actor.person_id, datetime.now(UTC)
-    await row.save(update_fields=["status", "decided_by_id", "decided_at", "updated_at"])
-    await audit.record(
-        scope,
-        f"adjustment.{status.value}",
-        "adjustment",
-        row.id,
-        {"status": ProposalStatus.PROPOSED.value},
-        {"status": status.value, "suggested_target": row.suggested_target},
-    )
+    await decide(scope, row, "adjustment", status, {"suggested_target": row.suggested_target})

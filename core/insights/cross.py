@@ -20,10 +20,9 @@ from itertools import permutations
 from ..enums import Direction, GoalStatus
 from ..models import Cycle, KeyResult, Kpi, KpiLink, Objective
 from ..owners import owner_refs
-from ..policy import ScoringPolicy
 from ..tenancy import TenantScope
 from .disconnect import Finding, detect_disconnect
-from .misses import latest_values
+from .misses import attainment, latest_values
 
 #: The latest common periods a pair is judged on.
 SERIES = 12
@@ -37,10 +36,6 @@ class Disconnect:
     finding: Finding
 
 
-def _attainment(kpi: Kpi, value: float) -> float:
-    return max(0.0, min(3.0, ScoringPolicy.achievement(value, kpi.target, kpi.direction)))
-
-
 def _oriented(kpi: Kpi, value: float) -> float:
     return -value if kpi.direction is Direction.LOWER_IS_BETTER else value
 
@@ -51,9 +46,9 @@ def judge(
     """The finding for one pair on their latest common periods, if any."""
     common = sorted(a.keys() & b.keys())[-SERIES:]
     return detect_disconnect(
-        [_attainment(execution, a[p]) for p in common],
+        [attainment(execution, a[p]) for p in common],
         [_oriented(outcome, b[p]) for p in common],
-        _attainment(execution, execution.threshold),
+        attainment(execution, execution.threshold),
         kpi_label={"zh": execution.title, "en": execution.title_en or execution.title},
         outcome_label={"zh": outcome.title, "en": outcome.title_en or outcome.title},
     )

@@ -41,6 +41,12 @@ class Streak:
         ]
 
 
+def attainment(kpi: Kpi, value: float) -> float:
+    """Value against target (inverted when lower is better), within 0..2, the range any
+    scoring cap allows: one figure for adjustments and cross-analysis alike."""
+    return max(0.0, min(2.0, ScoringPolicy.achievement(value, kpi.target, kpi.direction)))
+
+
 def missed_streak(kpi: Kpi, values: list[tuple[date, float]], length: int) -> Streak | None:
     """The streak if the latest ``length`` periods of ``values`` (oldest first) are
     consecutive and all missed; None otherwise."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from .. import events
-from ..models import Adjustment, Alert, Recommendation
+from ..models import Adjustment, Alert, Kpi, Recommendation
 from ..tenancy import TenantScope
 from .adjustments import propose_adjustments
 from .misses import refresh_alerts
@@ -31,10 +31,15 @@ async def scan(
 ) -> ScanResult:
     """Alerts for the KPIs (all, or those just written), courses for the people behind
     new alerts, target proposals for units that mostly keep missing (one transaction)."""
+    written = None if kpi_ids is None else set(kpi_ids)
     async with in_transaction():
-        alerts = await refresh_alerts(scope, kpi_ids)
+        alerts = await refresh_alerts(scope, written)
         recommendations = await recommend(scope, alerts, courses)
-        adjustments = await propose_adjustments(scope)
+        units: set[int] | None = None
+        if written is not None:  # only the units just written to can have changed
+            owners = await scope.query(Kpi).filter(id__in=written).values("owner_unit_id")
+            units = {row["owner_unit_id"] for row in owners if row["owner_unit_id"]}
+        adjustments = await propose_adjustments(scope, units)
         for alert in alerts:  # subscribers hear of them once the scan commits
             await events.publish_on_commit(
                 events.Event(

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from tortoise.transactions import in_transaction
 
-from .. import audit
 from ..access import can_see_values
 from ..enums import ProposalStatus, Role
-from ..errors import DomainError, ErrorCode, forbidden
+from ..errors import forbidden
 from ..models import Alert, Kpi, OrgUnit, Person, Recommendation, TrainingRecord
 from ..owners import OwnerRef
 from ..tenancy import TenantScope
+from .proposals import decide, require_waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +85,7 @@ async def _decidable(scope: TenantScope, recommendation_id: int) -> tuple[Recomm
     unit = await scope.get(OrgUnit, person.org_unit_id)
     if not can_see_values(scope, OwnerRef(None, person.id, unit.path)) or scope.role is Role.VIEWER:
         raise forbidden("a recommendation is for the person, their managers and admins", "id")
-    if recommendation.status is not ProposalStatus.PROPOSED:
-        raise DomainError.single(
-            ErrorCode.CONFLICT, f"the recommendation is already {recommendation.status.value}", "id"
-        )
+    require_waiting(recommendation, "recommendation")
     return recommendation, person
 
 
@@ -120,13 +117,4 @@ async def dismiss_recommendation(scope: TenantScope, recommendation_id: int) -> 
 
 
 async def _decide(scope: TenantScope, row: Recommendation, status: ProposalStatus) -> None:
-    row.status, row.decided_by_id, row.decided_at = status, scope.actor.person_id, datetime.now(UTC)
-    await row.save(update_fields=["status", "decided_by_id", "decided_at", "updated_at"])
-    await audit.record(
-        scope,
-        f"recommendation.{status.value}",
-        "recommendation",
-        row.id,
-        {"status": ProposalStatus.PROPOSED.value},
-        {"status": status.value, "course": row.course_code},
-    )
+    await decide(scope, row, "recommendation", status, {"course": row.course_code})

@@ -40,7 +40,18 @@ class Alert(TenantOwned):
         indexes = (("tenant_id", "status", "kpi_id"), ("tenant_id", "owner_path"))
 
 
-class Recommendation(TenantOwned):
+class Proposal(TenantOwned):
+    """What goalgraph proposes and a person accepts or dismisses, and who did when."""
+
+    status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.PROPOSED)
+    decided_by_id = fields.IntField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class Recommendation(Proposal):
     """A course proposed to a person for a KPI they keep missing, with the evidence."""
 
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
@@ -61,9 +72,6 @@ class Recommendation(TenantOwned):
     pack = fields.CharField(max_length=64, default="")
     hours = fields.FloatField(default=0)
     evidence: Any = fields.JSONField(default=list)
-    status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.PROPOSED)
-    decided_by_id = fields.IntField(null=True)
-    decided_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "recommendation"
@@ -92,7 +100,7 @@ class TrainingRecord(TenantOwned):
         indexes = (("tenant_id", "person_id"),)
 
 
-class Adjustment(TenantOwned):
+class Adjustment(Proposal):
     """A proposed new target for a key result of a unit whose KPIs keep missing."""
 
     org_unit: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
@@ -110,9 +118,6 @@ class Adjustment(TenantOwned):
     reason = fields.TextField()
     reason_en = fields.TextField(default="")
     evidence: Any = fields.JSONField(default=dict)
-    status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.PROPOSED)
-    decided_by_id = fields.IntField(null=True)
-    decided_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "adjustment"
