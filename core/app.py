@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import aiohttp
@@ -116,9 +116,12 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     settings = settings or get_settings()
     manager = packs or PackManager.discover()
     graphql = GoalGraphQL(settings, manager)
+    #: The webhook endpoint while the app runs (built with the sync service it stores through).
+    hook: Callable[[Request], Awaitable[JSONResponse]] | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal hook
         async with (
             RegisterTortoise(app, config=tortoise_config(settings.database_url)),
             aiohttp.ClientSession() as session,
@@ -127,6 +130,11 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             bus = events.InProcessBus()
             previous_bus = events.install(bus)
             graphql.syncer = make_syncer(settings, manager, session)
+            hook = webhook_endpoint(
+                graphql.syncer.box,
+                lambda tenant: system_scope(tenant, manager),
+                graphql.syncer.push,
+            )
             loop = (
                 asyncio.create_task(graphql.syncer.run_forever(settings.sync_poll_seconds))
                 if settings.sync_poll_seconds > 0
@@ -140,17 +148,14 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
                     with contextlib.suppress(asyncio.CancelledError):
                         await loop
                 graphql.syncer = None
+                hook = None
                 await bus.close()
                 events.install(previous_bus)
 
     async def webhook(request: Request) -> Response:
-        if graphql.syncer is None:
+        if hook is None:
             return JSONResponse({"error": "starting up"}, status_code=503)
-        syncer = graphql.syncer
-        endpoint = webhook_endpoint(
-            syncer.box, lambda tenant: system_scope(tenant, manager), syncer.push
-        )
-        return await endpoint(request)
+        return await hook(request)
 
     return Starlette(
         routes=[
