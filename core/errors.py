@@ -23,6 +23,16 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     ALIGNMENT_LOOP = "ALIGNMENT_LOOP"
     ARCHIVED = "ARCHIVED"
+    #: Moving an org unit under itself or one of its own units.
+    ORG_LOOP = "ORG_LOOP"
+    #: A chain of managers that comes back to where it started.
+    MANAGER_LOOP = "MANAGER_LOOP"
+    #: Refused while other rows still depend on it (a unit with people or goals).
+    IN_USE = "IN_USE"
+    #: A write into a closed cycle, whose scores are frozen.
+    CYCLE_CLOSED = "CYCLE_CLOSED"
+    #: The person is deactivated (a leaver).
+    INACTIVE = "INACTIVE"
 
 
 @dataclass(frozen=True, slots=True)

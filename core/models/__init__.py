@@ -2,10 +2,11 @@
 
 from .activity import AuditEvent, CheckIn, Measurement, MeasurementRevision
 from .base import TenantOwned
+from .credentials import AccessKey
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
 from .insights import Adjustment, Alert, Recommendation, TrainingRecord
-from .org import OrgUnit, Person
+from .org import DottedLine, OrgUnit, Person
 from .packs import PackEnablement
 from .scores import Score
 from .stages import StageWeighting
@@ -13,12 +14,14 @@ from .sync import DataBinding, RejectedRow, SyncJob, SyncRun, WebhookDelivery
 from .tenant import Tenant
 
 __all__ = [
+    "AccessKey",
     "Adjustment",
     "Alert",
     "AuditEvent",
     "CheckIn",
     "Cycle",
     "DataBinding",
+    "DottedLine",
     "KeyResult",
     "Kpi",
     "KpiLink",

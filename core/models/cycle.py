@@ -19,8 +19,16 @@ class Cycle(TenantOwned):
     #: When the stored scores of this cycle were first built (null: not yet). They are
     #: built from scratch once, on first read, and kept current after that.
     scores_built_at = fields.DatetimeField(null=True)
+    #: When the cycle was closed (null: open). The stored scores of a closed cycle are
+    #: frozen as they stood, and writes into its goals are refused.
+    closed_at = fields.DatetimeField(null=True)
+    closed_by_id = fields.IntField(null=True)
 
     class Meta:
         table = "cycle"
         unique_together = (("tenant_id", "name"),)
         indexes = (("tenant_id", "starts_on"),)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None

@@ -58,6 +58,11 @@ class Objective(Owned):
     alignment_weight = fields.FloatField(default=1.0)
     path = fields.CharField(max_length=1024, default="")
     depth = fields.SmallIntField(default=0)
+    #: The objective of an earlier cycle this one was rolled forward from.
+    rolled_from: fields.ForeignKeyNullableRelation[Objective] = fields.ForeignKeyField(
+        "models.Objective", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    rolled_from_id: int | None
 
     class Meta:
         table = "objective"

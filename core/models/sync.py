@@ -40,6 +40,9 @@ class DataBinding(TenantOwned):
     #: Minutes between scheduled syncs (null: only when asked, or pushed by webhook).
     every_minutes = fields.IntField(null=True)
     active = fields.BooleanField(default=True)
+    #: ``data`` (KPI values from a data adapter) or ``org`` (units and people from an
+    #: HR directory through an org source), sharing the schedule, leases and runs.
+    kind = fields.CharField(max_length=16, default="data")
 
     class Meta:
         table = "data_binding"
