@@ -81,8 +81,11 @@ async def settings_as_of(scope: TenantScope, at: datetime) -> PastSettings:
     return settings
 
 
-async def cycle_as_of(scope: TenantScope, cycle: Cycle, at: datetime) -> CycleRows:
-    """The cycle's rows and KPI values as they were at ``at``."""
+async def cycle_as_of(
+    scope: TenantScope, cycle: Cycle, at: datetime, values: bool = True
+) -> CycleRows:
+    """The cycle's rows and KPI values as they were at ``at`` (the rows alone when
+    ``values`` is false: a closed cycle's scores are read from the store)."""
     objectives = {
         o.id: o for o in await scope.query(Objective).filter(cycle_id=cycle.id, created_at__lte=at)
     }
@@ -127,13 +130,15 @@ async def cycle_as_of(scope: TenantScope, cycle: Cycle, at: datetime) -> CycleRo
     live_links = [
         link for link in links.values() if link.key_result_id in kr_ids and link.kpi_id in live_kpis
     ]
-    values = await values_as_of(scope, live_kpis, cycle.starts_on, cycle.ends_on, at)
+    found = (
+        await values_as_of(scope, live_kpis, cycle.starts_on, cycle.ends_on, at) if values else {}
+    )
     return CycleRows(
         sorted(live_objectives, key=lambda o: o.id),
         sorted(live_krs, key=lambda k: k.id),
         sorted(live_links, key=lambda link: link.id),
         live_kpis,
-        values,
+        found,
     )
 
 

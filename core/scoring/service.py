@@ -84,7 +84,7 @@ async def proposed_shares(
 
 async def score(
     scope: TenantScope,
-    cycle_id: int | None,
+    cycle_id: int | Cycle | None,
     presets: Mapping[str, float],
     lookup: PolicyLookup | None,
     today: date,
@@ -99,7 +99,7 @@ async def score(
 
 async def score_as_of(
     scope: TenantScope,
-    cycle_id: int | None,
+    cycle_id: int | Cycle | None,
     presets: Mapping[str, float],
     lookup: PolicyLookup | None,
     at: datetime,
@@ -115,8 +115,42 @@ async def score_as_of(
     return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares))
 
 
-async def _cycle(scope: TenantScope, cycle_id: int | None, today: date) -> Cycle:
+def frozen_at(cycle: Cycle, at: datetime | None) -> datetime | None:
+    """When a closed cycle's figures froze, if they are asked for at or after that
+    moment (``at`` None: now); None for an open cycle or an earlier moment."""
+    if cycle.closed_at is None or (at is not None and at < cycle.closed_at):
+        return None
+    return cycle.closed_at
+
+
+async def score_frozen(
+    scope: TenantScope,
+    cycle: Cycle,
+    presets: Mapping[str, float],
+    lookup: PolicyLookup | None,
+    past: PastSettings,
+) -> ScoredCycle:
+    """A closed cycle as it stood when it closed: its frozen stored scores over its rows
+    as they were then (KPIs' settings and owners included: KPIs span cycles and may
+    have changed since), with the stage, weighting and packs (``past``, ``presets``,
+    ``lookup``) in force at that moment."""
+    assert cycle.closed_at is not None
+    rows = await cycle_as_of(scope, cycle, cycle.closed_at, values=False)
+    okr_share = past.okr_shares.get(past.stage, presets.get(past.stage, 0.5))
+    shares = Shares(past.stage, okr_share, kpi_share_of(okr_share))
+    scores = await stored_scores(scope, cycle, rows, lookup)
+    return ScoredCycle(cycle, ScoreBoard(rows, scores, shares))
+
+
+async def cycle_to_score(scope: TenantScope, cycle_id: int | None, today: date) -> Cycle:
     """The named cycle, or the default one for ``today``."""
+    return await _cycle(scope, cycle_id, today)
+
+
+async def _cycle(scope: TenantScope, cycle_id: int | Cycle | None, today: date) -> Cycle:
+    """The named cycle (or the one given), or the default one for ``today``."""
+    if isinstance(cycle_id, Cycle):
+        return cycle_id
     if cycle_id is not None:
         cycle = await scope.find(Cycle, cycle_id)
         if cycle is None:

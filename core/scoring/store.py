@@ -16,6 +16,9 @@ PostgreSQL; SQLite runs one write transaction at a time anyway).
 A cycle's scores are built from scratch the first time they are read and kept
 current after that. ``rebuild`` builds them again, e.g. when the tenant's enabled packs
 (and with them the scoring policies its KPIs may name) change.
+
+A closed cycle's scores are frozen: no path update and no rebuild touches them (closing
+brings them up to date one last time; reopening builds them again).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ async def refresh(scope: TenantScope, changes: Changes) -> None:
         return
     cycles = (
         await scope.query(Cycle)
-        .filter(scores_built_at__isnull=False)
+        .filter(scores_built_at__isnull=False, closed_at__isnull=True)
         .order_by("id")
         .select_for_update()
     )
@@ -273,7 +276,14 @@ async def _stored(
 
 
 async def rebuild(scope: TenantScope, cycle: Cycle, lookup: PolicyLookup | None) -> None:
-    """Compute every score of the cycle from scratch and store them (in a transaction)."""
+    """Compute every score of the cycle from scratch and store them (in a transaction);
+    a closed cycle's frozen scores are left as they are."""
+    if cycle.closed:
+        return
+    await _build(scope, cycle, lookup)
+
+
+async def _build(scope: TenantScope, cycle: Cycle, lookup: PolicyLookup | None) -> None:
     async with in_transaction():
         rows = await load_cycle(scope, cycle)
         scores = score_cycle(rows, lookup)
@@ -287,13 +297,15 @@ async def rebuild(scope: TenantScope, cycle: Cycle, lookup: PolicyLookup | None)
 
 
 async def rebuild_all(scope: TenantScope, lookup: PolicyLookup | None) -> None:
-    """Rebuild every stored cycle of the tenant (its scoring policies changed)."""
-    for cycle in await scope.query(Cycle).filter(scores_built_at__isnull=False).order_by("id"):
+    """Rebuild every stored open cycle of the tenant (its scoring policies changed)."""
+    stored = scope.query(Cycle).filter(scores_built_at__isnull=False, closed_at__isnull=True)
+    for cycle in await stored.order_by("id"):
         await rebuild(scope, cycle, lookup)
 
 
 async def ensure_built(scope: TenantScope, cycle: Cycle) -> None:
-    """Build the cycle's stored scores if they never were (once, under a row lock)."""
+    """Build the cycle's stored scores if they never were (once, under a row lock; a
+    closed cycle never built is built once too, then stays frozen)."""
     if cycle.scores_built_at is not None:
         return
     async with in_transaction():
@@ -301,7 +313,7 @@ async def ensure_built(scope: TenantScope, cycle: Cycle) -> None:
         if locked is None or locked.scores_built_at is not None:
             cycle.scores_built_at = locked.scores_built_at if locked else None
             return
-        await rebuild(scope, locked, await scope.scoring_policies())
+        await _build(scope, locked, await scope.scoring_policies())
         cycle.scores_built_at = locked.scores_built_at
 
 

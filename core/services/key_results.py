@@ -16,6 +16,7 @@ from ..scoring.store import Changes, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
+from .frozen import require_open, require_open_objective
 
 #: Changes to these are audited: they move what "done" means, how much it counts or who
 #: answers for it (and the trail lets any past score be reproduced).
@@ -85,6 +86,7 @@ async def create_key_result(
     _check(values, creating=True)
     _check_span(start_value, target_value)
     objective = await scope.get(Objective, objective_id, "objectiveId")
+    await require_open(scope, objective.cycle_id, "objectiveId")
     if objective.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "objectiveId")
     objective_owner = await resolve_owner(scope, objective.owner_unit_id, objective.owner_person_id)
@@ -122,6 +124,7 @@ async def create_key_result(
 
 async def _editable(scope: TenantScope, key_result_id: int) -> KeyResult:
     key_result = await scope.get(KeyResult, key_result_id, "id")
+    await require_open_objective(scope, key_result.objective_id, "id")
     if key_result.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "id")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
@@ -167,6 +170,7 @@ async def check_in(
     checks.text("note", note, 4000, required=False)
     checks.done()
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
+    await require_open_objective(scope, key_result.objective_id, "keyResultId")
     if key_result.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "keyResultId")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)

@@ -16,6 +16,7 @@ from ..scoring.store import Changes, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import apply_changes, archive, with_new_owner
+from .frozen import require_open_objective
 
 #: Changes to these are audited: they decide scores and who answers for them (and the
 #: trail lets any past score be reproduced).
@@ -149,6 +150,7 @@ async def link_kpi(
     checks.weight("weight", weight)
     checks.done()
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
+    await require_open_objective(scope, key_result.objective_id, "keyResultId")
     if key_result.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "keyResultId")
     kpi = await scope.find(Kpi, kpi_id)
@@ -186,6 +188,7 @@ async def link_kpi(
 async def unlink_kpi(scope: TenantScope, *, key_result_id: int, kpi_id: int) -> KeyResult:
     """Stop a KPI feeding a key result."""
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
+    await require_open_objective(scope, key_result.objective_id, "keyResultId")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
     require_edit(scope, owner, "the KPIs feeding this key result", "keyResultId")
     async with in_transaction():

@@ -10,12 +10,13 @@ from .. import audit
 from ..access import require_edit
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, not_found
-from ..models import Cycle, KeyResult, Objective
+from ..models import KeyResult, Objective
 from ..owners import OwnerRef, resolve_owner
 from ..scoring.store import Changes, moves_scores, refresh
 from ..tenancy import TenantScope
 from ..validation import Checks
 from .edits import with_new_owner
+from .frozen import require_open
 
 _TEXT_FIELDS = {"title": 300, "title_en": 300, "description": 4000}
 
@@ -74,8 +75,7 @@ async def create_objective(
     )
     owner = await resolve_owner(scope, owner_unit_id, owner_person_id)
     require_edit(scope, owner, "objectives")
-    if await scope.find(Cycle, cycle_id) is None:
-        raise not_found("cycle", "cycleId")
+    await require_open(scope, cycle_id)
     parent = await _parent_for(scope, parent_id, cycle_id)
     async with in_transaction():
         objective = await scope.create(
@@ -109,6 +109,7 @@ async def update_objective(
 ) -> Objective:
     """Change an objective; moving it under another parent moves its whole subtree."""
     objective = await scope.get(Objective, objective_id, "id")
+    await require_open(scope, objective.cycle_id, "id")
     if objective.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "id")
     _check(changes, creating=False)
@@ -167,6 +168,7 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
     goal trees and scores.
     """
     objective = await scope.get(Objective, objective_id, "id")
+    await require_open(scope, objective.cycle_id, "id")
     require_edit(scope, await objective_owner(scope, objective), "objectives")
     if objective.status is GoalStatus.ARCHIVED:
         raise DomainError.single(ErrorCode.ARCHIVED, "objective is already archived", "id")

@@ -14,7 +14,6 @@ from tortoise.transactions import in_transaction
 from ..enums import CycleKind, LifecycleStage, OrgUnitKind, Role
 from ..errors import DomainError, ErrorCode, forbidden, not_found
 from ..models import Cycle, OrgUnit, Person, Tenant
-from ..scoring.store import rebuild
 from ..tenancy import TenantScope
 from ..validation import Checks
 
@@ -147,24 +146,9 @@ async def create_cycle(
     ends_on: date,
     name_en: str = "",
 ) -> Cycle:
-    """A cycle (quarter, month, ...) with inclusive dates; names are unique per tenant.
-    Its stored scores are built at once (values already measured in its span count)."""
-    _require_admin(scope)
-    checks = Checks()
-    checks.text("name", name, 100)
-    if ends_on < starts_on:
-        checks.add(ErrorCode.INVALID, "endsOn must not be before startsOn", "endsOn")
-    checks.done()
-    if await scope.query(Cycle).filter(name=name.strip()).exists():
-        raise DomainError.single(ErrorCode.CONFLICT, f"cycle {name!r} already exists", "name")
-    async with in_transaction():
-        cycle = await scope.create(
-            Cycle,
-            name=name.strip(),
-            name_en=name_en.strip(),
-            kind=kind,
-            starts_on=starts_on,
-            ends_on=ends_on,
-        )
-        await rebuild(scope, cycle, await scope.scoring_policies())
-    return cycle
+    """A cycle (quarter, month, ...) with inclusive dates; see ``cycles.create_cycle``."""
+    from . import cycles
+
+    return await cycles.create_cycle(
+        scope, name=name, kind=kind, starts_on=starts_on, ends_on=ends_on, name_en=name_en
+    )
