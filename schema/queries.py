@@ -147,9 +147,15 @@ class Query(PackQueries, ScoreQueries, SimulationQueries, SyncQueries, InsightQu
 
     @strawberry.field(description="Cycles, newest first is up to the client: ordered by id.")
     async def cycles(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        include_closed: bool = True,
     ) -> Connection[Cycle]:
-        return await paginate(info.context.scope.query(models.Cycle), Cycle.from_row, first, after)
+        qs = info.context.scope.query(models.Cycle)
+        qs = qs if include_closed else qs.filter(closed_at__isnull=True)
+        return await paginate(qs, Cycle.from_row, first, after)
 
     @strawberry.field(description="Objectives, filtered by cycle, owner or status.")
     async def objectives(

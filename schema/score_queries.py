@@ -22,13 +22,23 @@ from .types.scorecards import RankingEntry, Scorecard
 async def _score(
     info: Info, cycle_id: relay.GlobalID | None, as_of: datetime | None = None
 ) -> ScoredCycle:
-    scope, cycle = info.context.scope, decode_optional(cycle_id, "Cycle", "cycleId")
-    if as_of is None:
+    scope = info.context.scope
+    at = None if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    cycle = await service.cycle_to_score(
+        scope, decode_optional(cycle_id, "Cycle", "cycleId"), (at or datetime.now(UTC)).date()
+    )
+    frozen = service.frozen_at(cycle, at)
+    if frozen is not None:  # a closed cycle: as it stood when it closed, from the store
+        past = await settings_as_of(scope, frozen)
+        then = TenantPacks(info.context.packs, past.stage, past.enablements)
+        return await service.score_frozen(
+            scope, cycle, then.stage_presets(), then.scoring_policy, past
+        )
+    if at is None:
         packs = await info.context.tenant_packs()
         return await service.score(
             scope, cycle, packs.stage_presets(), packs.scoring_policy, date.today()
         )
-    at = as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=UTC)
     past = await settings_as_of(scope, at)
     then = TenantPacks(info.context.packs, past.stage, past.enablements)
     return await service.score_as_of(

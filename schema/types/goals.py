@@ -135,6 +135,13 @@ class Objective(GoalNode):
         row = await info.context.loaders.objective.load(self.row.parent_id)
         return Objective.from_row(row) if row else None
 
+    @strawberry.field(description="The objective of an earlier cycle this one was rolled from.")
+    async def rolled_from(self, info: Info) -> Objective | None:
+        if self.row.rolled_from_id is None:
+            return None
+        row = await info.context.loaders.objective.load(self.row.rolled_from_id)
+        return Objective.from_row(row) if row else None
+
     @strawberry.field(
         graphql_type=float | None, description="Share of the way to done, 0..1; null without data."
     )

@@ -163,6 +163,10 @@ class Cycle(relay.Node):
     kind: CycleKind
     starts_on: date
     ends_on: date
+    closed: bool = strawberry.field(
+        description="Closed: its scores are frozen and its goals take no more writes."
+    )
+    closed_at: datetime | None
 
     @classmethod
     def from_row(cls, row: models.Cycle) -> Self:
@@ -173,6 +177,8 @@ class Cycle(relay.Node):
             kind=row.kind,
             starts_on=row.starts_on,
             ends_on=row.ends_on,
+            closed=row.closed,
+            closed_at=row.closed_at,
         )
 
     @classmethod

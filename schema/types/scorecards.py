@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Self
 
 import strawberry
@@ -34,10 +35,15 @@ class ScoredKpi:
 
 @strawberry.type(
     description="Combined performance: okrShare × okrGrade + kpiShare × kpiScore, with the "
-    "shares of the tenant's current lifecycle stage."
+    "shares of the tenant's current lifecycle stage (for a closed cycle: of the stage then)."
 )
 class Scorecard:
     cycle: Cycle
+    frozen: bool = strawberry.field(
+        description="The cycle is closed: these are its figures as they stood when it "
+        "closed, and they no longer change."
+    )
+    closed_at: datetime | None = strawberry.field(description="When the cycle was closed.")
     stage: str
     okr_share: float
     kpi_share: float
@@ -66,6 +72,8 @@ class Scorecard:
     ) -> Self:
         return cls(
             cycle=Cycle.from_row(scored.cycle),
+            frozen=scored.cycle.closed,
+            closed_at=scored.cycle.closed_at,
             stage=card.shares.stage,
             okr_share=card.shares.okr_share,
             kpi_share=card.shares.kpi_share,
