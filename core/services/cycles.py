@@ -272,18 +272,23 @@ async def roll_forward(
     if not originals:
         return []
     ids = [o.id for o in originals]
-    taken = (
-        await scope.query(Objective)
-        .filter(cycle_id=target.id, rolled_from_id__in=ids, status=GoalStatus.ACTIVE)
-        .values_list("rolled_from_id", flat=True)
-    )
-    if taken:
-        raise DomainError.single(
-            ErrorCode.CONFLICT,
-            f"{len(taken)} of these objectives were already rolled into {target.name!r}",
-            "objectiveIds",
-        )
     async with in_transaction():
+        # Under the target's row lock: two rolls into one cycle cannot both copy, and a
+        # cycle closing meanwhile is seen.
+        target = await _locked(scope, target.id)
+        if target.closed:
+            raise closed_error(target, "toCycleId")
+        taken = (
+            await scope.query(Objective)
+            .filter(cycle_id=target.id, rolled_from_id__in=ids, status=GoalStatus.ACTIVE)
+            .values_list("rolled_from_id", flat=True)
+        )
+        if taken:
+            raise DomainError.single(
+                ErrorCode.CONFLICT,
+                f"{len(taken)} of these objectives were already rolled into {target.name!r}",
+                "objectiveIds",
+            )
         copies = await _copy_objectives(scope, originals, target)
         key_results = await _copy_key_results(scope, copies)
         links = await _copy_links(scope, key_results)
