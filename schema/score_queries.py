@@ -24,8 +24,9 @@ async def _score(
 ) -> ScoredCycle:
     scope = info.context.scope
     at = None if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    today = at.date() if at is not None else date.today()
     cycle = await service.cycle_to_score(
-        scope, decode_optional(cycle_id, "Cycle", "cycleId"), (at or datetime.now(UTC)).date()
+        scope, decode_optional(cycle_id, "Cycle", "cycleId"), today
     )
     frozen = service.frozen_at(cycle, at)
     if frozen is not None:  # a closed cycle: as it stood when it closed, from the store
