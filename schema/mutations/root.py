@@ -9,7 +9,9 @@ from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
+from .org import OrgMutations
 from .packs import PackMutations
+from .people import PeopleMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -24,5 +26,7 @@ class Mutation(
     StageMutations,
     SyncMutations,
     InsightMutations,
+    OrgMutations,
+    PeopleMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
