@@ -4,6 +4,7 @@ goals), reassign goals, reactivate, dotted-line managers (admins)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -110,12 +111,12 @@ _CLEARABLE = frozenset({"code", "external_id", "manager_id"})
 _SCALARS = ("name", "name_en", "email", "code", "job_title", "role", "external_id")
 
 
-def _changes(data: UpdatePersonInput) -> dict[str, object]:
+def _changes(data: UpdatePersonInput) -> dict[str, Any]:
     changes = sent(data, (*_SCALARS, "org_unit_id", "manager_id"), _CLEARABLE)
     if "org_unit_id" in changes:
-        changes["org_unit_id"] = decode(data.org_unit_id, "OrgUnit", "orgUnitId")  # type: ignore[arg-type]
+        changes["org_unit_id"] = decode(changes["org_unit_id"], "OrgUnit", "orgUnitId")
     if "manager_id" in changes:
-        changes["manager_id"] = decode_optional(data.manager_id, "Person", "managerId")  # type: ignore[arg-type]
+        changes["manager_id"] = decode_optional(changes["manager_id"], "Person", "managerId")
     return changes
 
 
