@@ -2,8 +2,9 @@
 
 OKR transparency: objectives and key results are visible to the whole company.
 KPI values and scores of an individual are private to that person, the managers
-above them in the org tree, and admins. A KPI owned by an org unit is a team
-number and visible to the whole company.
+above them in the org tree, the people they report to outside it (an explicit
+solid-line manager, dotted-line managers: ``Actor.reports``), and admins. A KPI
+owned by an org unit is a team number and visible to the whole company.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def can_see_values(scope: TenantScope, owner: OwnerRef) -> bool:
     """See a KPI's values and scores (an individual's are private, see module doc)."""
     if owner.person_id is None or scope.role is Role.ADMIN:
         return True
-    if owner.person_id == scope.actor.person_id:
+    if owner.person_id == scope.actor.person_id or owner.person_id in scope.actor.reports:
         return True
     return _manages(scope, owner)
 

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from .enums import Role
 from .errors import AuthError, not_found
 from .identity import Identity
-from .models import OrgUnit, Person, Tenant, TenantOwned
+from .models import DottedLine, OrgUnit, Person, Tenant, TenantOwned
 from .policy import PolicyLookup, PolicySource
 
 M = TypeVar("M", bound=TenantOwned)
@@ -38,10 +39,14 @@ def kind_name(model: type[TenantOwned]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The person behind a request, with where they sit in the org tree."""
+    """The person behind a request, with where they sit in the org tree and who reports
+    to them outside it: the people whose explicit solid-line manager they are
+    (``Person.manager_id``) and those they are a dotted-line manager of. Loaded once per
+    request, so access checks stay synchronous."""
 
     person: Person | None
     unit_path: str | None
+    reports: frozenset[int] = frozenset()
 
     @property
     def person_id(self) -> int | None:
@@ -117,7 +122,9 @@ async def open_scope(identity: Identity) -> TenantScope:
     """Resolve a verified identity into a scope, or refuse it.
 
     A token whose tenant or person no longer exists (or whose person belongs to
-    another tenant) is refused as unauthenticated: it names no one we know.
+    another tenant) is refused as unauthenticated: it names no one we know; so is the
+    token of a deactivated person. A person's explicit and dotted-line reports are
+    loaded with them (one query; admins see everything and skip it).
     """
     tenant = await Tenant.get_or_none(id=identity.tenant_id, slug=identity.tenant_slug)
     if tenant is None:
@@ -131,6 +138,18 @@ async def open_scope(identity: Identity) -> TenantScope:
         )
         if row is None:
             raise AuthError("access token names an unknown person")
+        if not row.active:
+            raise AuthError("this person has been deactivated")
         unit: OrgUnit = row.org_unit
-        actor = Actor(person=row, unit_path=unit.path)
+        reports = frozenset() if identity.role is Role.ADMIN else await _reports(tenant, row)
+        actor = Actor(person=row, unit_path=unit.path, reports=reports)
     return TenantScope(tenant, identity, actor)
+
+
+async def _reports(tenant: Tenant, person: Person) -> frozenset[int]:
+    """The people reporting to ``person`` outside the org tree, in one statement."""
+    dotted = DottedLine.filter(tenant_id=tenant.id, manager_id=person.id).values("person_id")
+    ids: list[Any] = await Person.filter(
+        Q(manager_id=person.id) | Q(id__in=Subquery(dotted)), tenant_id=tenant.id
+    ).values_list("id", flat=True)
+    return frozenset(int(i) for i in ids)

@@ -1,22 +1,28 @@
 """Scores as they stood at a past moment, rebuilt from the audit trail.
 
 Everything that moves a score leaves a trace: settings changes, archives, links,
-check-ins, stage and weighting switches and pack enablements are audit events with
-their before and after values, and a replaced measurement value is kept as a
-revision. The rows as they were at ``at`` are today's rows with every later event
-undone, newest first; the measurements are the versions that were current at ``at``.
+check-ins, stage and weighting switches, pack enablements, a goal handed to another
+owner, a person's move to another unit or change of role, and a unit's move under
+another parent are audit events with their before and after values, and a replaced
+measurement value is kept as a revision. The rows as they were at ``at`` are today's
+rows with every later event undone, newest first; the measurements are the versions
+that were current at ``at``.
 Scoring those rows gives the figures a review saw then.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from ..enums import Aggregation, Direction, GoalStatus
+from tortoise.expressions import Q
+
+from ..enums import Aggregation, Direction, GoalStatus, Role
 from ..models import (
     AuditEvent,
     Cycle,
@@ -26,7 +32,9 @@ from ..models import (
     Measurement,
     MeasurementRevision,
     Objective,
+    OrgUnit,
     PackEnablement,
+    Person,
     StageWeighting,
 )
 from ..tenancy import TenantScope
@@ -176,6 +184,96 @@ def _place(objectives: dict[int, Objective]) -> None:
     for objective in objectives.values():
         objective.path = path(objective)
         objective.depth = objective.path.count("/") - 2
+
+
+async def people_as_of(scope: TenantScope, people: Sequence[Person], at: datetime) -> list[Person]:
+    """Copies of ``people`` as they were at ``at``: unit, role and active state put back
+    from later audit events (a scorecard counts a manager's unit's goals too, so where
+    a person sat then matters). People added after ``at`` are left out."""
+    existing = [copy.copy(p) for p in people if p.created_at <= at]
+    if not existing:
+        return []
+    later = await _person_events(scope, at, [p.id for p in existing])
+    _undo_people({p.id: p for p in existing}, later)
+    return existing
+
+
+async def people_below_as_of(scope: TenantScope, unit: OrgUnit, at: datetime) -> list[Person]:
+    """The active people of ``unit`` and the units below it as the org stood at ``at``:
+    units where they were then (moves undone) and people where they were then."""
+    paths = await unit_paths_as_of(scope, at)
+    top = paths.get(unit.id)
+    if top is None:
+        return []
+    below = {unit_id for unit_id, path in paths.items() if path.startswith(top)}
+    later = await _person_events(scope, at)
+    moved = {event.entity_id for event in later}
+    candidates = [
+        copy.copy(p)
+        for p in await scope.query(Person)
+        .filter(Q(org_unit_id__in=below) | Q(id__in=moved or [0]), created_at__lte=at)
+        .order_by("id")
+    ]
+    _undo_people({p.id: p for p in candidates}, later)
+    return [p for p in candidates if p.org_unit_id in below and p.active]
+
+
+async def unit_paths_as_of(scope: TenantScope, at: datetime) -> dict[int, str]:
+    """Every unit's materialised path at ``at``, from the parents it had then."""
+    parents: dict[int, int | None] = {
+        int(i): p
+        for i, p in await scope.query(OrgUnit)
+        .filter(created_at__lte=at)
+        .values_list("id", "parent_id")
+    }
+    moves = (
+        await scope.query(AuditEvent)
+        .filter(created_at__gt=at, entity_type="org_unit", action="org_unit.moved")
+        .order_by("-created_at", "-id")
+    )
+    for event in moves:
+        if event.entity_id in parents and event.before is not None:
+            parents[event.entity_id] = event.before.get("parent_id")
+    paths: dict[int, str] = {}
+
+    def path(unit_id: int, seen: frozenset[int] = frozenset()) -> str:
+        if unit_id not in paths:
+            parent = parents.get(unit_id)
+            above = (
+                path(parent, seen | {unit_id}) if parent in parents and parent not in seen else "/"
+            )
+            paths[unit_id] = f"{above}{unit_id}/"
+        return paths[unit_id]
+
+    for unit_id in parents:
+        path(unit_id)
+    return paths
+
+
+async def _person_events(
+    scope: TenantScope, at: datetime, ids: Sequence[int] | None = None
+) -> list[AuditEvent]:
+    query = scope.query(AuditEvent).filter(created_at__gt=at, entity_type="person")
+    if ids is not None:
+        query = query.filter(entity_id__in=list(ids))
+    return list(await query.order_by("-created_at", "-id"))
+
+
+#: The fields of a person a past scorecard or ranking depends on.
+_PERSON_FIELDS = ("org_unit_id", "role", "active")
+
+
+def _undo_people(people: dict[int, Person], later: Sequence[AuditEvent]) -> None:
+    """Put back the unit, role and active state later events (newest first) replaced."""
+    for event in later:
+        person = people.get(event.entity_id)
+        before = event.before or {}
+        if person is None:
+            continue
+        for name in _PERSON_FIELDS:
+            if name in before:
+                value = before[name]
+                setattr(person, name, Role(value) if name == "role" else value)
 
 
 async def values_as_of(

@@ -19,7 +19,7 @@ from ..services.stages import check_shares, weightings
 from ..stages import kpi_share_of
 from ..tenancy import TenantScope
 from .engine import CycleScores, score_cycle
-from .history import PastSettings, cycle_as_of
+from .history import PastSettings, cycle_as_of, people_as_of, people_below_as_of
 from .load import default_cycle, load_cycle
 from .resolve import PolicyLookup
 from .scorecard import ScoreBoard, Scorecard, Shares
@@ -31,6 +31,8 @@ from .store import stored_scores
 class ScoredCycle:
     cycle: Cycle
     board: ScoreBoard
+    #: The past moment the scores were rebuilt for (None: as stored now).
+    at: datetime | None = None
 
     @property
     def shares(self) -> Shares:
@@ -112,7 +114,7 @@ async def score_as_of(
     rows = await cycle_as_of(scope, cycle, at)
     okr_share = past.okr_shares.get(past.stage, presets.get(past.stage, 0.5))
     shares = Shares(past.stage, okr_share, kpi_share_of(okr_share))
-    return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares))
+    return ScoredCycle(cycle, ScoreBoard(rows, score_cycle(rows, lookup), shares), at)
 
 
 def frozen_at(cycle: Cycle, at: datetime | None) -> datetime | None:
@@ -165,7 +167,9 @@ async def _cycle(scope: TenantScope, cycle_id: int | Cycle | None, today: date) 
 async def person_scorecard(
     scope: TenantScope, scorer: Scorer, person_id: int
 ) -> tuple[ScoredCycle, Person, Scorecard]:
-    """A person's scorecard, for them, the managers above them and admins."""
+    """A person's scorecard, for them, their managers (above them in the org tree, or
+    explicit and dotted-line ones) and admins. As of a past moment, the person is
+    scored where they sat then (a manager answers for their unit's goals too)."""
     person = await scope.get(Person, person_id, "personId")
     unit = await scope.get(OrgUnit, person.org_unit_id)
     if not can_see_values(scope, OwnerRef(None, person.id, unit.path)):
@@ -173,7 +177,10 @@ async def person_scorecard(
             "a person's scores are visible to them, their managers and admins", "personId"
         )
     scored = await scorer()
-    return scored, person, scored.board.person(person)
+    then = person
+    if scored.at is not None:
+        then = next(iter(await people_as_of(scope, [person], scored.at)), person)
+    return scored, person, scored.board.person(then)
 
 
 async def unit_scorecard(
@@ -192,8 +199,11 @@ async def unit_ranking(
     unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
     if not can_see_people_below(scope, unit.path):
         raise forbidden("rankings are for admins and the managers of the unit", "orgUnitId")
-    people = await people_below(scope, unit)
     scored = await scorer()
+    if scored.at is not None:
+        people = await people_below_as_of(scope, unit, scored.at)
+    else:
+        people = await people_below(scope, unit)
     return scored, scored.board.ranking(people)
 
 
@@ -219,5 +229,10 @@ async def simulate_weighting(
 
 
 async def people_below(scope: TenantScope, unit: OrgUnit) -> list[Person]:
-    """Everyone in ``unit`` and the units below it (one query on the unit path)."""
-    return await scope.query(Person).filter(org_unit__path__startswith=unit.path).order_by("id")
+    """Everyone active in ``unit`` and the units below it (one query on the unit path);
+    leavers keep their past scorecards but leave rankings."""
+    return (
+        await scope.query(Person)
+        .filter(org_unit__path__startswith=unit.path, active=True)
+        .order_by("id")
+    )

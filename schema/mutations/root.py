@@ -10,7 +10,9 @@ from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
+from .org import OrgMutations
 from .packs import PackMutations
+from .people import PeopleMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -26,5 +28,7 @@ class Mutation(
     SyncMutations,
     InsightMutations,
     CycleMutations,
+    OrgMutations,
+    PeopleMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
