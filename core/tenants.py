@@ -315,11 +315,19 @@ async def tenant_summary(slug: str) -> TenantSummary:
 
 async def delete_tenant(slug: str) -> dict[str, int]:
     """Every row of the tenant, children before parents, in one transaction; no row of
-    another tenant. Returns the rows deleted per table."""
+    another tenant. Returns the rows deleted per table.
+
+    One statement per table, and one more per reference a table has to itself (the org
+    tree, alignment, managers), whatever the tenant's size."""
     tenant = await find_tenant(slug)
     deleted: dict[str, int] = {}
     async with in_transaction():
         for model in reversed(owned_models()):
-            deleted[model._meta.db_table] = await model.filter(tenant_id=tenant.id).delete()
+            rows = model.filter(tenant_id=tenant.id)
+            # a parent row cannot go while a row of its own table still names it
+            # (RESTRICT acts at once, row by row): cut those references first
+            for column in self_references(model):
+                await rows.filter(**{f"{column}__isnull": False}).update(**{column: None})
+            deleted[model._meta.db_table] = await rows.delete()
         deleted["tenant"] = await Tenant.filter(id=tenant.id).delete()
     return deleted
