@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -178,25 +178,35 @@ def _demo_files() -> dict[str, dict[str, Path]]:
     return {}
 
 
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite://") else "postgres"
+
+
 @pytest.fixture
-def demo_exports(
-    db_url: str,
+def demo_files(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     _demo_files: dict[str, dict[str, Path]],
-) -> dict[str, Path]:
-    """Exports of the demo tenants made on the backend of ``db_url`` (seeded once per
-    backend, in a database of their own)."""
-    backend = "sqlite" if db_url.startswith("sqlite://") else "postgres"
-    if backend not in _demo_files:
-        folder = tmp_path_factory.mktemp(f"demo-{backend}")
-        url = (
-            f"sqlite://{folder / 'demo.sqlite3'}"
-            if backend == "sqlite"
-            else request.getfixturevalue("scratch_postgres")
-        )
-        _demo_files[backend] = _export_demo(url, folder)
-    return _demo_files[backend]
+) -> Callable[[str], dict[str, Path]]:
+    """Exports of the demo tenants made on a backend (seeded once per backend, in a
+    database of their own)."""
+
+    postgres = request.getfixturevalue("scratch_postgres") if POSTGRES_ENV in os.environ else ""
+
+    def files(backend: str) -> dict[str, Path]:
+        if backend not in _demo_files:
+            folder = tmp_path_factory.mktemp(f"demo-{backend}")
+            url = f"sqlite://{folder / 'demo.sqlite3'}" if backend == "sqlite" else postgres
+            _demo_files[backend] = _export_demo(url, folder)
+        return _demo_files[backend]
+
+    return files
+
+
+@pytest.fixture
+def demo_exports(db_url: str, demo_files: Callable[[str], dict[str, Path]]) -> dict[str, Path]:
+    """Exports of the demo tenants made on the backend of ``db_url``."""
+    return demo_files(_backend(db_url))
 
 
 # -- the round trip ---------------------------------------------------------------------
@@ -222,6 +232,25 @@ async def test_a_round_trip_gives_the_same_tree_scores_and_trail(
     printed = json.loads(run(other_db_url, "tenant", "export", "freshmart").stdout)
     printed.pop("exported_at")
     assert printed == imported["export"]
+
+
+async def test_an_export_moves_between_sqlite_and_postgresql(
+    other_db_url: str, demo_files: Callable[[str], dict[str, Path]], tmp_path: Path
+) -> None:
+    if POSTGRES_ENV not in os.environ:
+        pytest.skip(f"needs PostgreSQL too ({POSTGRES_ENV})")
+    # given an export made on the other backend
+    source = demo_files("postgres" if _backend(other_db_url) == "sqlite" else "sqlite")
+    # when it is imported here and exported again
+    run(other_db_url, "tenant", "import", str(source["freshmart"]))
+    again = tmp_path / "again.json"
+    run(other_db_url, "tenant", "export", "freshmart", "--out", str(again))
+    # then every row and every value is the same
+    before = json.loads(source["freshmart"].read_text(encoding="utf-8"))
+    after = json.loads(again.read_text(encoding="utf-8"))
+    before.pop("exported_at")
+    after.pop("exported_at")
+    assert after == before
 
 
 async def test_an_import_beside_other_tenants_works_when_ids_are_free(
