@@ -22,9 +22,11 @@ from .enums import Role
 from .errors import DomainError
 from .identity import Identity, mint_token
 from .settings import DEV_SECRET, get_settings
+from .tenant_cli import app as tenant_app
 
 app = typer.Typer(help="goalgraph: OKR and KPI as one goal graph.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
+app.add_typer(tenant_app, name="tenant")
 err = Console(stderr=True)
 
 

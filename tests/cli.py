@@ -9,13 +9,14 @@ from pathlib import Path
 
 
 def cli(
-    db: Path, secret: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+    db: Path | str, secret: str, *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``goalgraph ARGS`` with ``db`` as its SQLite database and ``secret`` as its key."""
+    """``goalgraph ARGS`` with ``db`` as its SQLite database (or a database URL) and
+    ``secret`` as its key."""
     environment = {
         **os.environ,
         **(env or {}),
-        "GOALGRAPH_DATABASE_URL": f"sqlite://{db}",
+        "GOALGRAPH_DATABASE_URL": db if isinstance(db, str) else f"sqlite://{db}",
         "GOALGRAPH_SECRET": secret,
     }
     return subprocess.run(

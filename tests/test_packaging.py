@@ -92,7 +92,11 @@ ALLOWED = {
     "plugins": {"core", "adapters"},
     "schema": {"core", "plugins", "adapters"},
 }
-COMPOSITION_ROOT = {ROOT / "core" / "app.py", ROOT / "core" / "cli.py"}
+COMPOSITION_ROOT = {
+    ROOT / "core" / "app.py",
+    ROOT / "core" / "cli.py",
+    ROOT / "core" / "tenant_cli.py",
+}
 RELATIVE = re.compile(r"^\s*from \.\.+(core|schema|plugins|adapters)\b", re.M)
 
 
