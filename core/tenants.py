@@ -14,7 +14,7 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from tortoise import Tortoise
@@ -42,6 +42,7 @@ from .models import (
 )
 from .reporting import email_problem, normalise_email
 from .services import org
+from .services.cycles import cycle_span
 from .tenancy import Actor, TenantScope
 from .validation import Checks
 
@@ -116,14 +117,7 @@ class NewCompany:
 
 def quarter_of(today: date) -> tuple[str, str, date, date]:
     """The quarter ``today`` falls in: name (``2026Q4``), English name, first and last day."""
-    index = (today.month - 1) // 3 + 1
-    starts_on = date(today.year, 3 * index - 2, 1)
-    ends_on = (
-        date(today.year, 12, 31)
-        if index == 4
-        else date(today.year, 3 * index + 1, 1) - timedelta(days=1)
-    )
-    return f"{today.year}Q{index}", f"{today.year} Q{index}", starts_on, ends_on
+    return cycle_span(CycleKind.QUARTER, today.year, (today.month - 1) // 3 + 1)
 
 
 async def create_company(
