@@ -9,6 +9,7 @@ from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
+from .org_sync import OrgSyncMutations
 from .packs import PackMutations
 from .stages import StageMutations
 from .sync import SyncMutations
@@ -23,6 +24,7 @@ class Mutation(
     PackMutations,
     StageMutations,
     SyncMutations,
+    OrgSyncMutations,
     InsightMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
