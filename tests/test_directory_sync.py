@@ -47,6 +47,7 @@ from goalgraph.plugins import PackInfo, hookimpl
 from goalgraph.plugins.enablement import enable_pack
 from goalgraph.plugins.manager import PackManager
 from goalgraph.plugins.view import system_scope, tenant_packs
+from goalgraph.schema.ids import decode
 
 from .factories import TEST_SECRET, gql, scope_for, token
 from .fake_directory import FakeDirectory, User, config_for, sample_directory, serving
@@ -322,7 +323,7 @@ mutation Run($id: ID!) {
 
 
 async def test_an_admin_binds_a_directory_and_syncs_it_over_graphql(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, settings: Settings
 ) -> None:
     t = await new_tenant()
     auth = token(t.tenant, Role.ADMIN, t.admin)
@@ -376,6 +377,33 @@ async def test_an_admin_binds_a_directory_and_syncs_it_over_graphql(
         "error": "",
     }
     assert len(await people_of(t)) == 7
+
+    update = """
+    mutation Update($input: UpdateOrgBindingInput!) {
+      updateOrgBinding(input: $input) {
+        dataBinding { everyMinutes credentials config }
+        errors { field code message }
+      }
+    }
+    """
+    changed = await gql(
+        client,
+        update,
+        {"input": {"id": binding["id"], "everyMinutes": 30, "secrets": {"app_secret": "new"}}},
+        auth=auth,
+    )
+    assert changed["data"]["updateOrgBinding"]["errors"] == []
+    assert changed["data"]["updateOrgBinding"]["dataBinding"]["everyMinutes"] == 30
+    row = await DataBinding.get(id=decode(binding["id"], "DataBinding", "id"))
+    assert SecretBox(secret_box_key(settings)).unseal(row.secrets) == {"app_secret": "new"}
+    as_data = await gql(
+        client,
+        "mutation U($id: ID!) { updateDataBinding(input: {id: $id, everyMinutes: 10}) "
+        "{ errors { code message } } }",
+        {"id": binding["id"]},
+        auth=auth,
+    )
+    assert "kind org" in as_data["data"]["updateDataBinding"]["errors"][0]["message"]
 
     refused = await gql(
         client,
