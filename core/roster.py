@@ -17,7 +17,8 @@ Rules (one place for each):
 
 - People are matched by employee number, else by ``external_id`` when the row has one
   (a directory's user id; a row needs at least one of the two).
-- Units are matched by their path of names under the company, except units given with
+- Units are matched by their path of names under the company (a path may start with
+  the company's own name), except units given with
   an ``external_id`` (a directory's department id): those are matched by that id, and
   renamed or moved to where the roster puts them. The roster never archives a unit.
 - A new unit's kind comes from its name: ending in 店 (门店) or "store"/"shop": store;
@@ -205,7 +206,8 @@ class RosterPlan:
     """What importing a roster would change, and what stops it.
 
     Lists hold one ``RosterChange`` per unit or person; ``summary()`` is the whole
-    plan as plain data (counts, changes, problems) for printing or JSON.
+    plan as plain data (counts, changes, problems) for printing or JSON. A plan with
+    problems still shows the changes of its good rows, and cannot be applied.
     """
 
     tenant_id: int
@@ -365,11 +367,17 @@ class _Planner:
 
     # ------------------------------------------------------------------- units
 
+    def department(self, parts: Sequence[str]) -> tuple[str, ...]:
+        """A path of unit names, trimmed; one that starts with the company's own name
+        (``鲜丰超市/华北区``) is read from under it."""
+        path = tuple(part.strip() for part in parts)
+        return path[1:] if path and path[0] == self.root.name.strip() else path
+
     def plan_units(self, units: Sequence[RosterUnit], rows: Sequence[RosterRow]) -> None:
         explicit: dict[tuple[str, ...], RosterUnit] = {}
         seen_ext: dict[str, tuple[str, ...]] = {}
         for unit in units:
-            path = tuple(part.strip() for part in unit.path)
+            path = self.department(unit.path)
             label = "/".join(path) or self.root.name
             if any(not part for part in path):
                 self.problem(None, ErrorCode.INVALID, f"department {label!r} has an empty part")
@@ -391,7 +399,7 @@ class _Planner:
             explicit[path] = RosterUnit(path, ext, unit.name_en.strip())
         wanted: set[tuple[str, ...]] = set(explicit)
         for row in rows:
-            department = tuple(part.strip() for part in row.department)
+            department = self.department(row.department)
             if all(department):
                 wanted.add(department)
         for path in list(wanted):
@@ -528,6 +536,7 @@ class _Planner:
         first_line: dict[str, int] = {}
         first_ext: dict[str, int] = {}
         entries: list[_Entry] = []
+        bad: list[tuple[RosterRow, Person | None]] = []
         in_file: set[str] = set()
         matched: dict[int, int] = {}
         new_count = 0
@@ -558,6 +567,7 @@ class _Planner:
                     f"{matched[person.id]}",
                 )
             if len(self.plan.problems) > before:
+                bad.append((row, person))
                 continue
             if person is not None:
                 matched[person.id] = row.line
@@ -582,31 +592,12 @@ class _Planner:
         file_refs = {e.employee_no: e.ref for e in entries if e.employee_no}
         for entry in entries:
             entry.unit = self._unit_of(entry)
-            manager_no = entry.row.manager_no.strip()
-            if not manager_no:
-                continue
-            if manager_no in file_refs:
-                entry.manager = file_refs[manager_no]
-                continue
-            if manager_no in in_file:  # a row with a problem of its own
-                continue
-            manager = by_code.get(manager_no)
-            if manager is None or not manager.active:
-                self.problem(
-                    entry.row.line,
-                    ErrorCode.NOT_FOUND,
-                    f"unknown manager {manager_no!r}: neither in the file nor an active "
-                    "person of the company",
-                )
-            elif manager.id in leaving:
-                self.problem(
-                    entry.row.line,
-                    ErrorCode.INACTIVE,
-                    f"manager {manager_no!r} is not in the file and would be deactivated",
-                )
-            else:
-                entry.manager = manager.id
-        self._check_emails(entries, set(matched) | leaving)
+            entry.manager = self._manager(entry.row, file_refs, in_file, by_code, leaving)
+        for row, _ in bad:
+            self._manager(row, file_refs, in_file, by_code, leaving)
+        roster = set(matched) | leaving
+        roster.update(p.id for p in self.people if p.code and p.code in in_file)
+        self._check_emails([(e.row, e.person) for e in entries] + bad, roster)
         self._check_loops(entries, set(matched) | leaving)
         bad_lines = {p.line for p in self.plan.problems}
 
@@ -621,17 +612,52 @@ class _Planner:
             else:
                 self._update_person(entry, refs_label)
         for person in missing:
-            kind = "person.deactivate" if deactivate_missing else "person.missing"
-            self.plan.missing.append(
-                RosterChange(
-                    kind,
-                    self.person_label(person.code, person.name),
-                    None,
-                    (FieldChange("unit", self.unit_label(person.org_unit_id), None),),
-                )
+            subject = (
+                f"{self.person_label(person.code, person.name)} "
+                f"({self.unit_label(person.org_unit_id)})"
             )
             if deactivate_missing:
+                change = RosterChange(
+                    "person.deactivate", subject, None, (FieldChange("active", "yes", "no"),)
+                )
                 self.writes.deactivate.append(person)
+            else:
+                change = RosterChange("person.missing", subject)
+            self.plan.missing.append(change)
+
+    def _manager(
+        self,
+        row: RosterRow,
+        file_refs: dict[str, int],
+        in_file: set[str],
+        by_code: dict[str, Person],
+        leaving: set[int],
+    ) -> int | None:
+        """The person reference of the row's manager (None: the org tree's), or a problem."""
+        manager_no = row.manager_no.strip()
+        if not manager_no:
+            return None
+        if manager_no in file_refs:
+            return file_refs[manager_no]
+        if manager_no in in_file:  # a row with a problem of its own
+            return None
+        manager = by_code.get(manager_no)
+        if manager is None or not manager.active:
+            self.problem(
+                row.line,
+                ErrorCode.NOT_FOUND,
+                f"unknown manager {manager_no!r}: neither in the file nor an active "
+                "person of the company",
+            )
+        elif manager.id in leaving:
+            self.problem(
+                row.line,
+                ErrorCode.INACTIVE,
+                f"manager {manager_no!r} is not in the file and would be deactivated",
+            )
+        else:
+            return manager.id
+        return None
 
     def _check_row(
         self,
@@ -691,7 +717,7 @@ class _Planner:
 
     def _unit_of(self, entry: _Entry) -> int | None:
         """The unit reference the row puts the person in (None: leave them where they are)."""
-        department = tuple(part.strip() for part in entry.row.department)
+        department = self.department(entry.row.department)
         if not department:
             return self.root.id if entry.person is None else None
         ref = self.bound.get(department)
@@ -703,7 +729,9 @@ class _Planner:
             )
         return ref
 
-    def _check_emails(self, entries: list[_Entry], in_roster: set[int]) -> None:
+    def _check_emails(
+        self, rows: list[tuple[RosterRow, Person | None]], in_roster: set[int]
+    ) -> None:
         """An email belongs to one active person: within the file, and against the
         people the roster leaves as they are."""
         holders: dict[str, Person] = {}
@@ -711,23 +739,23 @@ class _Planner:
             if person.active and person.email and person.id not in in_roster:
                 holders.setdefault(normalise_email(person.email), person)
         first: dict[str, int] = {}
-        for entry in entries:
-            kept = entry.person.email if entry.person is not None else ""
-            email = normalise_email(entry.row.email) or normalise_email(kept)
-            if not email:
+        for row, matched in sorted(rows, key=lambda pair: pair[0].line):
+            kept = matched.email if matched is not None else ""
+            email = normalise_email(row.email) or normalise_email(kept)
+            if not email or email_problem(email):
                 continue
             if email in first:
                 self.problem(
-                    entry.row.line,
+                    row.line,
                     ErrorCode.CONFLICT,
                     f"email {email!r} appears twice (first on line {first[email]})",
                 )
                 continue
-            first[email] = entry.row.line
+            first[email] = row.line
             holder = holders.get(email)
             if holder is not None:
                 self.problem(
-                    entry.row.line,
+                    row.line,
                     ErrorCode.CONFLICT,
                     f"email {email!r} belongs to {self.person_label(holder.code, holder.name)}",
                 )
