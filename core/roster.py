@@ -943,8 +943,9 @@ async def apply_roster(scope: TenantScope, plan: RosterPlan) -> None:
 
     The statements do not depend on the roster's size but on its batches: per new
     unit depth one insert and one read, then per batch of ``CHUNK`` rows one update of
-    unit paths, one insert and one read of new people, one update of changed people,
-    one update of leavers, and one insert of audit events per kind. A plan is applied
+    unit paths, one insert and one read of new people (per level of the manager chain
+    among them: managers are written first), one update of changed people, one update
+    of leavers, and one insert of audit events per kind. A plan is applied
     as it was read: plan and apply together, as the import does.
     """
     _require_admin(scope)
@@ -1093,44 +1094,56 @@ class _Applier:
         return moved_paths
 
     async def _create_people(self) -> None:
-        """New people in batches; each batch is read back for its ids."""
-        built = [
-            self.scope.build(
-                Person,
-                **person.values,
-                org_unit_id=self.unit_id(person.unit),
-                manager_id=person.manager if person.manager and person.manager > 0 else None,
-            )
-            for person in self.writes.new_people
-        ]
+        """New people, managers before the people reporting to them (a level of the
+        manager chain at a time, in batches), each batch read back for its ids: no
+        person is written twice."""
+        new_people = self.writes.new_people
+        level: dict[int, int] = {}
+
+        def level_of(index: int) -> int:
+            if index not in level:
+                manager = new_people[index].manager
+                level[index] = 0 if manager is None or manager > 0 else level_of(-manager - 1) + 1
+            return level[index]
+
+        levels: dict[int, list[int]] = {}
+        for index in range(len(new_people)):
+            levels.setdefault(level_of(index), []).append(index)
         audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
-        for start in range(0, len(built), CHUNK):
-            batch = built[start : start + CHUNK]
-            await Person.bulk_create(batch, batch_size=CHUNK)
-            codes = [p.code for p in batch if p.code]
-            externals = [p.external_id for p in batch if not p.code and p.external_id]
-            condition = Q(code__in=codes)
-            if externals:
-                condition |= Q(external_id__in=externals)
-            found = (
-                await self.scope.query(Person)
-                .filter(condition)
-                .values_list("id", "code", "external_id")
-            )
-            by_code = {code: id_ for id_, code, _ in found if code}
-            by_external = {ext: id_ for id_, _, ext in found if ext}
-            for offset, row in enumerate(batch):
-                row.id = by_code[row.code] if row.code else by_external[row.external_id]
-                self.new_person_ids[-(start + offset + 1)] = row.id
-                audits.append(
-                    (row.id, None, {key: _plain(getattr(row, key)) for key in _AUDITED_PERSON})
+        for depth in sorted(levels):
+            for indexes in _chunks(levels[depth]):
+                batch = [
+                    self.scope.build(
+                        Person,
+                        **new_people[index].values,
+                        org_unit_id=self.unit_id(new_people[index].unit),
+                        manager_id=self.person_id(new_people[index].manager),
+                    )
+                    for index in indexes
+                ]
+                await Person.bulk_create(batch, batch_size=CHUNK)
+                codes = [p.code for p in batch if p.code]
+                externals = [p.external_id for p in batch if not p.code and p.external_id]
+                condition = Q(code__in=codes)
+                if externals:
+                    condition |= Q(external_id__in=externals)
+                found = await (
+                    self.scope.query(Person)
+                    .filter(condition)
+                    .values_list("id", "code", "external_id")
                 )
-        self.built = built
+                by_code = {code: id_ for id_, code, _ in found if code}
+                by_external = {ext: id_ for id_, _, ext in found if ext}
+                for index, row in zip(indexes, batch, strict=True):
+                    row.id = by_code[row.code] if row.code else by_external[row.external_id]
+                    self.new_person_ids[-(index + 1)] = row.id
+                    after = {key: _plain(getattr(row, key)) for key in _AUDITED_PERSON}
+                    audits.append((row.id, None, after))
         await record_each(self.scope, "person.create", "person", audits, CHUNK)
 
     async def _update_people(self) -> dict[int, int]:
-        """Changed people, and new people whose manager is new too; returns the moved
-        people's new units."""
+        """Changed people, each batch setting only the fields its people change;
+        returns the moved people's new units."""
         rows: list[Person] = []
         moved: dict[int, int] = {}
         audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
@@ -1150,13 +1163,11 @@ class _Applier:
             row.updated_at = self.now
             rows.append(row)
             audits.append((row.id, before, after))
-        for person, row in zip(self.writes.new_people, self.built, strict=True):
-            if person.manager is not None and person.manager < 0:
-                row.manager_id = self.person_id(person.manager)
-                row.updated_at = self.now
-                rows.append(row)
-        for batch in _chunks(rows):
-            await Person.bulk_update(batch, fields=_PERSON_FIELDS)
+        updates = self.writes.person_updates
+        for start in range(0, len(rows), CHUNK):
+            keys = {key for u in updates[start : start + CHUNK] for key in u.values}
+            fields = [f for f in _PERSON_FIELDS if f in keys or f == "updated_at"]
+            await Person.bulk_update(rows[start : start + CHUNK], fields=fields)
         await record_each(self.scope, "person.update", "person", audits, CHUNK)
         return moved
 

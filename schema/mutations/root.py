@@ -10,6 +10,7 @@ from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
 from .packs import PackMutations
+from .roster import RosterMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -24,5 +25,6 @@ class Mutation(
     StageMutations,
     SyncMutations,
     InsightMutations,
+    RosterMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
