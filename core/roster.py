@@ -1021,7 +1021,7 @@ class _Applier:
         if created:
             await record_each(
                 self.scope,
-                "org_unit.create",
+                "org_unit.created",
                 "org_unit",
                 [
                     (
@@ -1031,6 +1031,7 @@ class _Applier:
                             "name": row.name,
                             "name_en": row.name_en,
                             "kind": _plain(row.kind),
+                            "code": row.code,
                             "parent_id": row.parent_id,
                             "external_id": row.external_id,
                         },
@@ -1059,7 +1060,7 @@ class _Applier:
                     parent_of[row.id] = value
                 before[name], after[name] = getattr(row, name), value
                 setattr(row, name, value)
-            action = "org_unit.move" if "parent_id" in after else "org_unit.update"
+            action = "org_unit.moved" if "parent_id" in after else "org_unit.updated"
             audits.append((action, row.id, before, after))
             changed[row.id] = row
         children: dict[int | None, list[int]] = {}
@@ -1081,7 +1082,7 @@ class _Applier:
             row.updated_at = self.now
         for batch in _chunks(list(changed.values())):
             await OrgUnit.bulk_update(batch, fields=_UNIT_FIELDS)
-        for action in ("org_unit.update", "org_unit.move"):
+        for action in ("org_unit.updated", "org_unit.moved"):
             entries = []
             for kind, unit_id, before, after in audits:
                 if kind == action:
@@ -1139,14 +1140,15 @@ class _Applier:
                     self.new_person_ids[-(index + 1)] = row.id
                     after = {key: _plain(getattr(row, key)) for key in _AUDITED_PERSON}
                     audits.append((row.id, None, after))
-        await record_each(self.scope, "person.create", "person", audits, CHUNK)
+        await record_each(self.scope, "person.created", "person", audits, CHUNK)
 
     async def _update_people(self) -> dict[int, int]:
         """Changed people, each batch setting only the fields its people change;
         returns the moved people's new units."""
         rows: list[Person] = []
         moved: dict[int, int] = {}
-        audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+        updated: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+        reactivated: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
         for update in self.writes.person_updates:
             row = update.row
             before: dict[str, Any] = {}
@@ -1157,18 +1159,18 @@ class _Applier:
                     moved[row.id] = value
                 elif key == "manager_id":
                     value = self.person_id(value)
-                if key != "deactivated_at":
-                    before[key], after[key] = _plain(getattr(row, key)), _plain(value)
+                before[key], after[key] = _plain(getattr(row, key)), _plain(value)
                 setattr(row, key, value)
             row.updated_at = self.now
             rows.append(row)
-            audits.append((row.id, before, after))
+            (reactivated if "active" in after else updated).append((row.id, before, after))
         updates = self.writes.person_updates
         for start in range(0, len(rows), CHUNK):
             keys = {key for u in updates[start : start + CHUNK] for key in u.values}
             fields = [f for f in _PERSON_FIELDS if f in keys or f == "updated_at"]
             await Person.bulk_update(rows[start : start + CHUNK], fields=fields)
-        await record_each(self.scope, "person.update", "person", audits, CHUNK)
+        await record_each(self.scope, "person.updated", "person", updated, CHUNK)
+        await record_each(self.scope, "person.reactivated", "person", reactivated, CHUNK)
         return moved
 
     async def _deactivate(self) -> None:
@@ -1182,11 +1184,11 @@ class _Applier:
         for batch in _chunks(ids):
             await record_many(
                 self.scope,
-                "person.deactivate",
+                "person.deactivated",
                 "person",
                 list(batch),
-                before={"active": True},
-                after={"active": False},
+                before={"active": True, "deactivated_at": None},
+                after={"active": False, "deactivated_at": self.now.isoformat()},
             )
 
     async def _follow_alerts(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -129,9 +130,9 @@ async def test_dry_run_then_apply_then_the_same_file_again_changes_nothing(
     actions = await AuditEvent.filter(tenant_id=company.tenant.id, id__gt=0).values_list(
         "action", flat=True
     )
-    assert sorted(actions).count("person.create") == 4
-    assert sorted(actions).count("org_unit.create") == 2
-    created = await AuditEvent.get(action="person.create", entity_id=staff["1003"].id)
+    assert sorted(actions).count("person.created") == 4
+    assert sorted(actions).count("org_unit.created") == 2
+    created = await AuditEvent.get(action="person.created", entity_id=staff["1003"].id)
     assert created.after is not None
     assert created.after["org_unit_id"] == store.id
     assert created.after["manager_id"] == staff["1002"].id
@@ -206,7 +207,7 @@ async def test_a_moved_person_keeps_their_id_goals_and_measurements_and_leavers_
     assert (await Kpi.get(id=kpi.id)).owner_person_id == wang.id
     assert await Measurement.filter(kpi_id=kpi.id).count() == 2
     assert (await Alert.get(id=alert.id)).owner_path == company.store.path
-    event = await AuditEvent.get(action="person.update", entity_id=wang.id)
+    event = await AuditEvent.get(action="person.updated", entity_id=wang.id)
     assert event.before == {"job_title": "店员", "org_unit_id": old_unit.id}
     assert event.after == {"job_title": "收银主管", "org_unit_id": company.store.id}
     # and the leaver is listed but still active
@@ -224,11 +225,11 @@ async def test_a_moved_person_keeps_their_id_goals_and_measurements_and_leavers_
     assert not final["1004"].active
     assert final["1004"].deactivated_at is not None
     assert all(final[no].active for no in ("1001", "1002", "1003"))
-    leaver = await AuditEvent.get(action="person.deactivate")
+    leaver = await AuditEvent.get(action="person.deactivated")
     assert (leaver.entity_id, leaver.before, leaver.after) == (
         final["1004"].id,
-        {"active": True},
-        {"active": False},
+        {"active": True, "deactivated_at": None},
+        {"active": False, "deactivated_at": final["1004"].deactivated_at.isoformat()},
     )
     audit = await audit_count(company)
     again = await goalgraph(
@@ -544,7 +545,7 @@ async def test_units_with_directory_ids_are_renamed_and_moved_with_their_subtree
     assert branch.path == f"{company.region.path}{branch.id}/"
     assert (store.path, store.depth) == (f"{branch.path}{store.id}/", 3)
     assert (await Alert.get(id=alert.id)).owner_path == store.path
-    event = await AuditEvent.get(action="org_unit.move", entity_id=branch.id)
+    event = await AuditEvent.get(action="org_unit.moved", entity_id=branch.id)
     assert event.after is not None
     assert event.after["path"] == branch.path
     # and importing the same again changes nothing
@@ -619,3 +620,13 @@ async def test_apply_refuses_a_plan_with_problems_and_non_admins(
 )
 def test_a_new_units_kind_comes_from_its_name(name: str, kind: OrgUnitKind) -> None:
     assert unit_kind(name) is kind
+
+
+def test_the_onboarding_pages_graphql_example_matches_the_schema() -> None:
+    from graphql import parse, validate
+
+    from goalgraph.schema import build_schema
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
+    [document] = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert not validate(build_schema()._schema, parse(document))
