@@ -55,6 +55,8 @@ class GoalGraphQL(GraphQL[Context, None]):
             build_schema(settings.max_query_depth, mask_errors=not settings.debug),
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            # importRoster takes a file; no CSRF exposure, as only a bearer header signs in
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.packs = packs

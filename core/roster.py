@@ -17,7 +17,8 @@ Rules (one place for each):
 
 - People are matched by employee number, else by ``external_id`` when the row has one
   (a directory's user id; a row needs at least one of the two).
-- Units are matched by their path of names under the company, except units given with
+- Units are matched by their path of names under the company (a path may start with
+  the company's own name), except units given with
   an ``external_id`` (a directory's department id): those are matched by that id, and
   renamed or moved to where the roster puts them. The roster never archives a unit.
 - A new unit's kind comes from its name: ending in 店 (门店) or "store"/"shop": store;
@@ -205,7 +206,8 @@ class RosterPlan:
     """What importing a roster would change, and what stops it.
 
     Lists hold one ``RosterChange`` per unit or person; ``summary()`` is the whole
-    plan as plain data (counts, changes, problems) for printing or JSON.
+    plan as plain data (counts, changes, problems) for printing or JSON. A plan with
+    problems still shows the changes of its good rows, and cannot be applied.
     """
 
     tenant_id: int
@@ -365,11 +367,17 @@ class _Planner:
 
     # ------------------------------------------------------------------- units
 
+    def department(self, parts: Sequence[str]) -> tuple[str, ...]:
+        """A path of unit names, trimmed; one that starts with the company's own name
+        (``鲜丰超市/华北区``) is read from under it."""
+        path = tuple(part.strip() for part in parts)
+        return path[1:] if path and path[0] == self.root.name.strip() else path
+
     def plan_units(self, units: Sequence[RosterUnit], rows: Sequence[RosterRow]) -> None:
         explicit: dict[tuple[str, ...], RosterUnit] = {}
         seen_ext: dict[str, tuple[str, ...]] = {}
         for unit in units:
-            path = tuple(part.strip() for part in unit.path)
+            path = self.department(unit.path)
             label = "/".join(path) or self.root.name
             if any(not part for part in path):
                 self.problem(None, ErrorCode.INVALID, f"department {label!r} has an empty part")
@@ -391,7 +399,7 @@ class _Planner:
             explicit[path] = RosterUnit(path, ext, unit.name_en.strip())
         wanted: set[tuple[str, ...]] = set(explicit)
         for row in rows:
-            department = tuple(part.strip() for part in row.department)
+            department = self.department(row.department)
             if all(department):
                 wanted.add(department)
         for path in list(wanted):
@@ -528,6 +536,7 @@ class _Planner:
         first_line: dict[str, int] = {}
         first_ext: dict[str, int] = {}
         entries: list[_Entry] = []
+        bad: list[tuple[RosterRow, Person | None]] = []
         in_file: set[str] = set()
         matched: dict[int, int] = {}
         new_count = 0
@@ -558,6 +567,7 @@ class _Planner:
                     f"{matched[person.id]}",
                 )
             if len(self.plan.problems) > before:
+                bad.append((row, person))
                 continue
             if person is not None:
                 matched[person.id] = row.line
@@ -582,31 +592,12 @@ class _Planner:
         file_refs = {e.employee_no: e.ref for e in entries if e.employee_no}
         for entry in entries:
             entry.unit = self._unit_of(entry)
-            manager_no = entry.row.manager_no.strip()
-            if not manager_no:
-                continue
-            if manager_no in file_refs:
-                entry.manager = file_refs[manager_no]
-                continue
-            if manager_no in in_file:  # a row with a problem of its own
-                continue
-            manager = by_code.get(manager_no)
-            if manager is None or not manager.active:
-                self.problem(
-                    entry.row.line,
-                    ErrorCode.NOT_FOUND,
-                    f"unknown manager {manager_no!r}: neither in the file nor an active "
-                    "person of the company",
-                )
-            elif manager.id in leaving:
-                self.problem(
-                    entry.row.line,
-                    ErrorCode.INACTIVE,
-                    f"manager {manager_no!r} is not in the file and would be deactivated",
-                )
-            else:
-                entry.manager = manager.id
-        self._check_emails(entries, set(matched) | leaving)
+            entry.manager = self._manager(entry.row, file_refs, in_file, by_code, leaving)
+        for row, _ in bad:
+            self._manager(row, file_refs, in_file, by_code, leaving)
+        roster = set(matched) | leaving
+        roster.update(p.id for p in self.people if p.code and p.code in in_file)
+        self._check_emails([(e.row, e.person) for e in entries] + bad, roster)
         self._check_loops(entries, set(matched) | leaving)
         bad_lines = {p.line for p in self.plan.problems}
 
@@ -621,17 +612,52 @@ class _Planner:
             else:
                 self._update_person(entry, refs_label)
         for person in missing:
-            kind = "person.deactivate" if deactivate_missing else "person.missing"
-            self.plan.missing.append(
-                RosterChange(
-                    kind,
-                    self.person_label(person.code, person.name),
-                    None,
-                    (FieldChange("unit", self.unit_label(person.org_unit_id), None),),
-                )
+            subject = (
+                f"{self.person_label(person.code, person.name)} "
+                f"({self.unit_label(person.org_unit_id)})"
             )
             if deactivate_missing:
+                change = RosterChange(
+                    "person.deactivate", subject, None, (FieldChange("active", "yes", "no"),)
+                )
                 self.writes.deactivate.append(person)
+            else:
+                change = RosterChange("person.missing", subject)
+            self.plan.missing.append(change)
+
+    def _manager(
+        self,
+        row: RosterRow,
+        file_refs: dict[str, int],
+        in_file: set[str],
+        by_code: dict[str, Person],
+        leaving: set[int],
+    ) -> int | None:
+        """The person reference of the row's manager (None: the org tree's), or a problem."""
+        manager_no = row.manager_no.strip()
+        if not manager_no:
+            return None
+        if manager_no in file_refs:
+            return file_refs[manager_no]
+        if manager_no in in_file:  # a row with a problem of its own
+            return None
+        manager = by_code.get(manager_no)
+        if manager is None or not manager.active:
+            self.problem(
+                row.line,
+                ErrorCode.NOT_FOUND,
+                f"unknown manager {manager_no!r}: neither in the file nor an active "
+                "person of the company",
+            )
+        elif manager.id in leaving:
+            self.problem(
+                row.line,
+                ErrorCode.INACTIVE,
+                f"manager {manager_no!r} is not in the file and would be deactivated",
+            )
+        else:
+            return manager.id
+        return None
 
     def _check_row(
         self,
@@ -691,7 +717,7 @@ class _Planner:
 
     def _unit_of(self, entry: _Entry) -> int | None:
         """The unit reference the row puts the person in (None: leave them where they are)."""
-        department = tuple(part.strip() for part in entry.row.department)
+        department = self.department(entry.row.department)
         if not department:
             return self.root.id if entry.person is None else None
         ref = self.bound.get(department)
@@ -703,7 +729,9 @@ class _Planner:
             )
         return ref
 
-    def _check_emails(self, entries: list[_Entry], in_roster: set[int]) -> None:
+    def _check_emails(
+        self, rows: list[tuple[RosterRow, Person | None]], in_roster: set[int]
+    ) -> None:
         """An email belongs to one active person: within the file, and against the
         people the roster leaves as they are."""
         holders: dict[str, Person] = {}
@@ -711,23 +739,23 @@ class _Planner:
             if person.active and person.email and person.id not in in_roster:
                 holders.setdefault(normalise_email(person.email), person)
         first: dict[str, int] = {}
-        for entry in entries:
-            kept = entry.person.email if entry.person is not None else ""
-            email = normalise_email(entry.row.email) or normalise_email(kept)
-            if not email:
+        for row, matched in sorted(rows, key=lambda pair: pair[0].line):
+            kept = matched.email if matched is not None else ""
+            email = normalise_email(row.email) or normalise_email(kept)
+            if not email or email_problem(email):
                 continue
             if email in first:
                 self.problem(
-                    entry.row.line,
+                    row.line,
                     ErrorCode.CONFLICT,
                     f"email {email!r} appears twice (first on line {first[email]})",
                 )
                 continue
-            first[email] = entry.row.line
+            first[email] = row.line
             holder = holders.get(email)
             if holder is not None:
                 self.problem(
-                    entry.row.line,
+                    row.line,
                     ErrorCode.CONFLICT,
                     f"email {email!r} belongs to {self.person_label(holder.code, holder.name)}",
                 )
@@ -915,8 +943,9 @@ async def apply_roster(scope: TenantScope, plan: RosterPlan) -> None:
 
     The statements do not depend on the roster's size but on its batches: per new
     unit depth one insert and one read, then per batch of ``CHUNK`` rows one update of
-    unit paths, one insert and one read of new people, one update of changed people,
-    one update of leavers, and one insert of audit events per kind. A plan is applied
+    unit paths, one insert and one read of new people (per level of the manager chain
+    among them: managers are written first), one update of changed people, one update
+    of leavers, and one insert of audit events per kind. A plan is applied
     as it was read: plan and apply together, as the import does.
     """
     _require_admin(scope)
@@ -992,7 +1021,7 @@ class _Applier:
         if created:
             await record_each(
                 self.scope,
-                "org_unit.create",
+                "org_unit.created",
                 "org_unit",
                 [
                     (
@@ -1002,6 +1031,7 @@ class _Applier:
                             "name": row.name,
                             "name_en": row.name_en,
                             "kind": _plain(row.kind),
+                            "code": row.code,
                             "parent_id": row.parent_id,
                             "external_id": row.external_id,
                         },
@@ -1030,7 +1060,7 @@ class _Applier:
                     parent_of[row.id] = value
                 before[name], after[name] = getattr(row, name), value
                 setattr(row, name, value)
-            action = "org_unit.move" if "parent_id" in after else "org_unit.update"
+            action = "org_unit.moved" if "parent_id" in after else "org_unit.updated"
             audits.append((action, row.id, before, after))
             changed[row.id] = row
         children: dict[int | None, list[int]] = {}
@@ -1052,7 +1082,7 @@ class _Applier:
             row.updated_at = self.now
         for batch in _chunks(list(changed.values())):
             await OrgUnit.bulk_update(batch, fields=_UNIT_FIELDS)
-        for action in ("org_unit.update", "org_unit.move"):
+        for action in ("org_unit.updated", "org_unit.moved"):
             entries = []
             for kind, unit_id, before, after in audits:
                 if kind == action:
@@ -1065,47 +1095,60 @@ class _Applier:
         return moved_paths
 
     async def _create_people(self) -> None:
-        """New people in batches; each batch is read back for its ids."""
-        built = [
-            self.scope.build(
-                Person,
-                **person.values,
-                org_unit_id=self.unit_id(person.unit),
-                manager_id=person.manager if person.manager and person.manager > 0 else None,
-            )
-            for person in self.writes.new_people
-        ]
+        """New people, managers before the people reporting to them (a level of the
+        manager chain at a time, in batches), each batch read back for its ids: no
+        person is written twice."""
+        new_people = self.writes.new_people
+        level: dict[int, int] = {}
+
+        def level_of(index: int) -> int:
+            if index not in level:
+                manager = new_people[index].manager
+                level[index] = 0 if manager is None or manager > 0 else level_of(-manager - 1) + 1
+            return level[index]
+
+        levels: dict[int, list[int]] = {}
+        for index in range(len(new_people)):
+            levels.setdefault(level_of(index), []).append(index)
         audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
-        for start in range(0, len(built), CHUNK):
-            batch = built[start : start + CHUNK]
-            await Person.bulk_create(batch, batch_size=CHUNK)
-            codes = [p.code for p in batch if p.code]
-            externals = [p.external_id for p in batch if not p.code and p.external_id]
-            condition = Q(code__in=codes)
-            if externals:
-                condition |= Q(external_id__in=externals)
-            found = (
-                await self.scope.query(Person)
-                .filter(condition)
-                .values_list("id", "code", "external_id")
-            )
-            by_code = {code: id_ for id_, code, _ in found if code}
-            by_external = {ext: id_ for id_, _, ext in found if ext}
-            for offset, row in enumerate(batch):
-                row.id = by_code[row.code] if row.code else by_external[row.external_id]
-                self.new_person_ids[-(start + offset + 1)] = row.id
-                audits.append(
-                    (row.id, None, {key: _plain(getattr(row, key)) for key in _AUDITED_PERSON})
+        for depth in sorted(levels):
+            for indexes in _chunks(levels[depth]):
+                batch = [
+                    self.scope.build(
+                        Person,
+                        **new_people[index].values,
+                        org_unit_id=self.unit_id(new_people[index].unit),
+                        manager_id=self.person_id(new_people[index].manager),
+                    )
+                    for index in indexes
+                ]
+                await Person.bulk_create(batch, batch_size=CHUNK)
+                codes = [p.code for p in batch if p.code]
+                externals = [p.external_id for p in batch if not p.code and p.external_id]
+                condition = Q(code__in=codes)
+                if externals:
+                    condition |= Q(external_id__in=externals)
+                found = await (
+                    self.scope.query(Person)
+                    .filter(condition)
+                    .values_list("id", "code", "external_id")
                 )
-        self.built = built
-        await record_each(self.scope, "person.create", "person", audits, CHUNK)
+                by_code = {code: id_ for id_, code, _ in found if code}
+                by_external = {ext: id_ for id_, _, ext in found if ext}
+                for index, row in zip(indexes, batch, strict=True):
+                    row.id = by_code[row.code] if row.code else by_external[row.external_id]
+                    self.new_person_ids[-(index + 1)] = row.id
+                    after = {key: _plain(getattr(row, key)) for key in _AUDITED_PERSON}
+                    audits.append((row.id, None, after))
+        await record_each(self.scope, "person.created", "person", audits, CHUNK)
 
     async def _update_people(self) -> dict[int, int]:
-        """Changed people, and new people whose manager is new too; returns the moved
-        people's new units."""
+        """Changed people, each batch setting only the fields its people change;
+        returns the moved people's new units."""
         rows: list[Person] = []
         moved: dict[int, int] = {}
-        audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+        updated: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+        reactivated: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
         for update in self.writes.person_updates:
             row = update.row
             before: dict[str, Any] = {}
@@ -1116,20 +1159,18 @@ class _Applier:
                     moved[row.id] = value
                 elif key == "manager_id":
                     value = self.person_id(value)
-                if key != "deactivated_at":
-                    before[key], after[key] = _plain(getattr(row, key)), _plain(value)
+                before[key], after[key] = _plain(getattr(row, key)), _plain(value)
                 setattr(row, key, value)
             row.updated_at = self.now
             rows.append(row)
-            audits.append((row.id, before, after))
-        for person, row in zip(self.writes.new_people, self.built, strict=True):
-            if person.manager is not None and person.manager < 0:
-                row.manager_id = self.person_id(person.manager)
-                row.updated_at = self.now
-                rows.append(row)
-        for batch in _chunks(rows):
-            await Person.bulk_update(batch, fields=_PERSON_FIELDS)
-        await record_each(self.scope, "person.update", "person", audits, CHUNK)
+            (reactivated if "active" in after else updated).append((row.id, before, after))
+        updates = self.writes.person_updates
+        for start in range(0, len(rows), CHUNK):
+            keys = {key for u in updates[start : start + CHUNK] for key in u.values}
+            fields = [f for f in _PERSON_FIELDS if f in keys or f == "updated_at"]
+            await Person.bulk_update(rows[start : start + CHUNK], fields=fields)
+        await record_each(self.scope, "person.updated", "person", updated, CHUNK)
+        await record_each(self.scope, "person.reactivated", "person", reactivated, CHUNK)
         return moved
 
     async def _deactivate(self) -> None:
@@ -1143,11 +1184,11 @@ class _Applier:
         for batch in _chunks(ids):
             await record_many(
                 self.scope,
-                "person.deactivate",
+                "person.deactivated",
                 "person",
                 list(batch),
-                before={"active": True},
-                after={"active": False},
+                before={"active": True, "deactivated_at": None},
+                after={"active": False, "deactivated_at": self.now.isoformat()},
             )
 
     async def _follow_alerts(

@@ -11,6 +11,7 @@ from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
 from .org_sync import OrgSyncMutations
 from .packs import PackMutations
+from .roster import RosterMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -26,5 +27,6 @@ class Mutation(
     SyncMutations,
     OrgSyncMutations,
     InsightMutations,
+    RosterMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
