@@ -196,7 +196,12 @@ async def _deactivate_unseen(scope: TenantScope, binding: DataBinding, pass_id: 
         .update(active=False, deactivated_at=now, updated_at=now)
     )
     await record_many(
-        scope, "person.deactivate", "person", list(ids), {"active": True}, {"active": False}
+        scope,
+        "person.deactivated",
+        "person",
+        ids,
+        {"active": True, "deactivated_at": None},
+        {"active": False, "deactivated_at": now.isoformat()},
     )
     return len(ids)
 

@@ -214,7 +214,7 @@ async def test_renames_moves_and_leavers_follow_on_the_next_sync(
     assert all(p.active for k, p in people.items() if k != "u-clerk3")
     assert run.rows_written == 2 + 1 + 1  # two units, one person changed, one leaver
     assert await AuditEvent.filter(
-        tenant_id=t.tenant.id, action="person.deactivate", entity_id=people["u-clerk3"].id
+        tenant_id=t.tenant.id, action="person.deactivated", entity_id=people["u-clerk3"].id
     ).exists()
 
 
