@@ -24,7 +24,11 @@ from ..core.secrets import SecretBox
 from ..core.tenancy import TenantScope
 from ..core.validation import Checks
 from .contract import DataAdapter
+from .org_source import OrgSource
 
+#: What a binding may be made with: a data adapter (``kind="data"``) or an org source
+#: (``kind="org"``); both declare a ``Config`` and their ``secret_fields``.
+Source = type[DataAdapter] | type[OrgSource]
 _CONFIGURERS = {Role.ADMIN, Role.CONSULTANT}
 #: Scheduled syncs at most every five minutes, at least once a month.
 MIN_EVERY, MAX_EVERY = 5, 31 * 24 * 60
@@ -50,7 +54,7 @@ def require_configurer(scope: TenantScope) -> None:
 
 
 def _split(
-    adapter: type[DataAdapter], config: Mapping[str, Any], stored_secrets: Mapping[str, str]
+    adapter: Source, config: Mapping[str, Any], stored_secrets: Mapping[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """(plain config, credentials): the adapter's secret fields go to the sealed part;
     credentials not given again are kept."""
@@ -65,7 +69,7 @@ def _split(
     return plain, secrets
 
 
-def _validate(adapter: type[DataAdapter], plain: dict[str, Any], secrets: dict[str, str]) -> None:
+def _validate(adapter: Source, plain: dict[str, Any], secrets: dict[str, str]) -> None:
     """The adapter's Config must accept the whole configuration (credentials as given,
     so ``env:`` references pass without the variable being set here)."""
     try:
@@ -110,7 +114,7 @@ def _check_fields(values: BindingInput, creating: bool) -> None:
     checks.done()
 
 
-def _adapter(available: Mapping[str, type[DataAdapter]], name: str) -> type[DataAdapter]:
+def _adapter(available: Mapping[str, Source], name: str) -> Source:
     found = available.get(name)
     if found is None:
         known = ", ".join(sorted(available)) or "none"
@@ -122,11 +126,13 @@ def _adapter(available: Mapping[str, type[DataAdapter]], name: str) -> type[Data
 
 async def create_binding(
     scope: TenantScope,
-    available: Mapping[str, type[DataAdapter]],
+    available: Mapping[str, Source],
     box: SecretBox,
     values: BindingInput,
+    kind: str = "data",
 ) -> DataBinding:
-    """A new binding with its sync job (due at once when it is scheduled)."""
+    """A new binding with its sync job (due at once when it is scheduled); ``kind`` is
+    ``data`` (``available`` holds data adapters) or ``org`` (org sources)."""
     require_configurer(scope)
     _check_fields(values, creating=True)
     if values.adapter is None:
@@ -150,6 +156,7 @@ async def create_binding(
             org_unit_id=values.org_unit_id,
             every_minutes=values.every_minutes,
             active=True if values.active is None else values.active,
+            kind=kind,
         )
         due = datetime.now(UTC) if binding.every_minutes and binding.active else None
         await scope.create(SyncJob, binding_id=binding.id, next_run_at=due)
@@ -161,16 +168,21 @@ async def create_binding(
 
 async def update_binding(
     scope: TenantScope,
-    available: Mapping[str, type[DataAdapter]],
+    available: Mapping[str, Source],
     box: SecretBox,
     binding_id: int,
     values: BindingInput,
     clear: frozenset[str] = frozenset(),
+    kind: str = "data",
 ) -> DataBinding:
-    """Change a binding; ``clear`` names nullable fields to empty (``kpiId``, ...)."""
+    """Change a binding of ``kind``; ``clear`` names nullable fields to empty (``kpiId``, ...)."""
     require_configurer(scope)
     _check_fields(values, creating=False)
     binding = await scope.get(DataBinding, binding_id, "id")
+    if binding.kind != kind:
+        raise DomainError.single(
+            ErrorCode.INVALID, f"binding {binding.name!r} is a binding of kind {binding.kind}", "id"
+        )
     adapter = _adapter(available, values.adapter or binding.adapter)
     kept = box.unseal(binding.secrets)
     stored = kept
@@ -221,6 +233,7 @@ def _audited(binding: DataBinding) -> dict[str, Any]:
     """What the trail keeps of a binding: everything but its credentials."""
     return {
         "name": binding.name,
+        "kind": binding.kind,
         "adapter": binding.adapter,
         "config": binding.config,
         "metrics": binding.metrics,

@@ -99,7 +99,7 @@ async def run_binding(
     job = await job_of(scope, binding)
     if not await claim(job, lease):
         raise SyncBusy(f"binding {binding.name!r} is being synced by another worker")
-    await _close_interrupted(scope, binding)
+    await close_interrupted(scope, binding)
     run = await scope.create(
         SyncRun, binding_id=binding.id, trigger=trigger, started_at=datetime.now(UTC)
     )
@@ -124,17 +124,17 @@ async def run_binding(
     finally:
         run.finished_at = datetime.now(UTC)
         await run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        await release(job, lease, _next_run(binding))
+        await release(job, lease, next_run(binding))
     return run
 
 
-def _next_run(binding: DataBinding) -> datetime | None:
+def next_run(binding: DataBinding) -> datetime | None:
     if not binding.active or not binding.every_minutes:
         return None
     return datetime.now(UTC) + timedelta(minutes=binding.every_minutes)
 
 
-async def _close_interrupted(scope: TenantScope, binding: DataBinding) -> None:
+async def close_interrupted(scope: TenantScope, binding: DataBinding) -> None:
     """Runs left open by a worker that stopped (its lease ran out): mark them failed."""
     await (
         scope.query(SyncRun)

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,22 @@ from ..core.models import DataBinding, RejectedRow, SyncJob, SyncRun, Tenant
 from ..core.secrets import SecretBox
 from ..core.tenancy import TenantScope
 from .contract import Batch, DataAdapter
+from .directory import BUILT_IN
+from .org_runner import run_org_binding
+from .org_source import OrgSource, TokenCache
 from .resolve import KpiResolver
 from .runner import Lease, Progress, SyncBusy, run_binding, store_batch
 
 log = logging.getLogger(__name__)
 
 AdaptersFor = Callable[[TenantScope], Awaitable[Mapping[str, type[DataAdapter]]]]
+OrgSourcesFor = Callable[[TenantScope], Awaitable[Mapping[str, type[OrgSource]]]]
+
+
+async def built_in_org_sources(scope: TenantScope) -> Mapping[str, type[OrgSource]]:
+    """The directories every tenant may sync from (packs add theirs through the
+    composition root's ``org_sources_for``)."""
+    return BUILT_IN
 
 
 def worker_name() -> str:
@@ -55,12 +65,25 @@ class Syncer:
     import_dir: Path | None = None
     #: Run after a sync that wrote values (the feedback loop's scan of the tenant).
     after_run: Callable[[TenantScope, SyncRun], Awaitable[None]] | None = None
+    #: Each tenant's org sources (org bindings, ``kind="org"``): built-in and its packs'.
+    org_sources_for: OrgSourcesFor = built_in_org_sources
+    #: The directories' access tokens, reused across this process's runs.
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     async def adapter_of(self, scope: TenantScope, binding: DataBinding) -> type[DataAdapter]:
         found = (await self.adapters_for(scope)).get(binding.adapter)
         if found is None:
             raise UnknownAdapter(
                 f"adapter {binding.adapter!r} is not available to this tenant "
+                "(is its pack enabled?)"
+            )
+        return found
+
+    async def org_source_of(self, scope: TenantScope, binding: DataBinding) -> type[OrgSource]:
+        found = (await self.org_sources_for(scope)).get(binding.adapter)
+        if found is None:
+            raise UnknownAdapter(
+                f"org source {binding.adapter!r} is not available to this tenant "
                 "(is its pack enabled?)"
             )
         return found
@@ -73,7 +96,21 @@ class Syncer:
         progress: Progress | None = None,
         today: date | None = None,
     ) -> SyncRun:
-        """Sync one binding now; ``SyncBusy`` if another worker holds it."""
+        """Sync one binding now; ``SyncBusy`` if another worker holds it. The binding's
+        kind decides the runner: KPI values (``data``) or units and people (``org``)."""
+        if binding.kind == "org":
+            source = await self.org_source_of(scope, binding)
+            return await run_org_binding(
+                scope,
+                binding,
+                source,
+                box=self.box,
+                session=self.session,
+                lease=self.lease,
+                trigger=trigger,
+                tokens=self.tokens,
+                progress=progress,
+            )
         adapter = await self.adapter_of(scope, binding)
         run = await run_binding(
             scope,

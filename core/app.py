@@ -28,7 +28,7 @@ from ..adapters.runner import Lease
 from ..adapters.syncer import Syncer, worker_name
 from ..adapters.webhook import webhook_endpoint
 from ..plugins.manager import PackManager
-from ..plugins.view import system_scope, tenant_packs
+from ..plugins.view import org_sources_of, system_scope, tenant_packs
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
@@ -55,6 +55,8 @@ class GoalGraphQL(GraphQL[Context, None]):
             build_schema(settings.max_query_depth, mask_errors=not settings.debug),
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            # importRoster takes a file; no CSRF exposure, as only a bearer header signs in
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.packs = packs
@@ -93,6 +95,7 @@ def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.Clien
         system_scope=lambda tenant: system_scope(tenant, manager),
         import_dir=settings.import_dir,
         after_run=after_run,
+        org_sources_for=lambda scope: org_sources_of(scope, manager),
     )
 
 

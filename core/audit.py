@@ -5,6 +5,7 @@ Callers write the event inside the transaction of the change itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .models import AuditEvent
@@ -63,4 +64,33 @@ async def record_many(
             )
             for entity_id in entity_ids
         ]
+    )
+
+
+async def record_each(
+    scope: TenantScope,
+    action: str,
+    entity_type: str,
+    entries: Sequence[tuple[int, dict[str, Any] | None, dict[str, Any] | None]],
+    batch_size: int = 500,
+) -> None:
+    """One event per entity with its own before and after, in one statement per batch
+    (a roster import's created and changed people)."""
+    if not entries:
+        return
+    await AuditEvent.bulk_create(
+        [
+            scope.build(
+                AuditEvent,
+                actor_id=scope.actor.person_id,
+                actor_role=scope.role.value,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+            )
+            for entity_id, before, after in entries
+        ],
+        batch_size=batch_size,
     )

@@ -353,6 +353,112 @@ def schema() -> None:
     print(build_schema().as_str())
 
 
+org_app = typer.Typer(help="The org tree and its people.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+#: Changes listed per section of a roster diff unless --full is given.
+_ROSTER_LISTED = 200
+
+
+@org_app.command("import")
+def org_import(
+    file: Annotated[
+        Path, typer.Argument(help="A roster: .csv or .xlsx.", exists=True, dir_okay=False)
+    ],
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    dry_run: Annotated[bool, typer.Option(help="Show the changes; write nothing.")] = False,
+    deactivate_missing: Annotated[
+        bool, typer.Option(help="Deactivate active people who are not in the file.")
+    ] = False,
+    encoding: Annotated[
+        str, typer.Option(help="auto (UTF-8, else GBK/GB18030) or a codec.")
+    ] = "auto",
+    sheet: Annotated[str | None, typer.Option(help="xlsx: the sheet (default: the first).")] = None,
+    full: Annotated[bool, typer.Option(help="List every change, not the first 200.")] = False,
+) -> None:
+    """Import a roster (花名册): units and people from CSV or Excel, upserted by 工号.
+    Bad rows are listed by line and nothing is written (exit code 2)."""
+    from rich.markup import escape
+
+    from ..adapters.contract import AdapterError
+    from ..adapters.roster_file import read_roster
+    from ..plugins.manager import PackManager
+    from ..plugins.view import system_scope
+    from .models import Tenant
+    from .roster import RosterPlan, apply_roster, plan_roster
+
+    settings = get_settings()
+    out = Console(soft_wrap=True, highlight=False)
+
+    def show(plan: RosterPlan) -> None:
+        counts = plan.counts()
+        out.print(
+            f"[bold]{escape(file.name)}[/]: {counts['rows']:,} rows · units to add "
+            f"{counts['units_added']:,} · units changed {counts['units_changed']:,} · people "
+            f"to add {counts['people_added']:,} · moved {counts['people_moved']:,} · changed "
+            f"{counts['people_changed']:,} · missing {counts['missing']:,}"
+        )
+        sections = (
+            ("Units to add", "+", plan.units_added),
+            ("Units renamed or moved", "~", plan.units_changed),
+            ("People to add", "+", plan.people_added),
+            ("People moved", "~", plan.people_moved),
+            ("People changed", "~", plan.people_changed),
+            (
+                "Missing from the file (leavers"
+                + (", deactivated)" if plan.deactivate_missing else "; --deactivate-missing)"),
+                "-",
+                plan.missing,
+            ),
+        )
+        for title, mark, changes in sections:
+            if not changes:
+                continue
+            out.print(f"[bold]{title}[/] ({len(changes):,})")
+            for change in changes if full else changes[:_ROSTER_LISTED]:
+                where = f"line {change.line}  " if change.line is not None else ""
+                fields = "; ".join(
+                    f"{f.field} {f.before or '—'} → {f.after or '—'}"
+                    if f.before is not None
+                    else f"{f.field} {f.after or '—'}"
+                    for f in change.fields
+                )
+                text = f"{change.subject}: {fields}" if fields else change.subject
+                out.print(f"  {mark} {where}{escape(text)}")
+            if not full and len(changes) > _ROSTER_LISTED:
+                out.print(f"  … {len(changes) - _ROSTER_LISTED:,} more (--full lists them)")
+
+    async def run() -> RosterPlan:
+        async with connected(settings.database_url):
+            row = await Tenant.get_or_none(slug=tenant)
+            if row is None:
+                raise _fail(f"no tenant with slug {tenant!r}")
+            scope = system_scope(row, PackManager.discover())
+            try:
+                rows = read_roster(file.read_bytes(), file.name, encoding=encoding, sheet=sheet)
+            except AdapterError as exc:
+                err.print(f"[bold red]error:[/] {escape(f'{file.name}: {exc}')}", soft_wrap=True)
+                raise typer.Exit(code=2) from exc
+            plan = await plan_roster(scope, rows, deactivate_missing=deactivate_missing)
+            if plan.ok and not dry_run:
+                await apply_roster(scope, plan)
+            return plan
+
+    plan = asyncio.run(run())
+    show(plan)
+    if not plan.ok:
+        for problem in plan.problems:
+            err.print(f"[red]{escape(file.name)}:[/] {escape(problem.describe())}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {len(plan.problems):,} problem(s): nothing was imported")
+        raise typer.Exit(code=2)
+    if dry_run:
+        out.print("dry run: nothing was written")
+    elif plan.empty:
+        out.print("nothing to change: the tenant already matches the file")
+    else:
+        out.print("[green]applied[/]")
+
+
 def main() -> None:
     """Console entry point; domain refusals become a clear message and exit code 2."""
     try:

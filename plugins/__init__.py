@@ -19,6 +19,13 @@ from ..adapters.contract import (
     reading_from,
 )
 from ..adapters.http_json import HttpJsonAdapter, HttpJsonConfig, preset
+from ..adapters.org_source import (
+    DirectoryPerson,
+    DirectoryUnit,
+    OrgPage,
+    OrgSource,
+    OrgSourceConfig,
+)
 from ..core.policy import ScoringPolicy
 from .content import ContentPack
 from .courses import Course
@@ -43,6 +50,8 @@ __all__ = [
     "Course",
     "Cursor",
     "DataAdapter",
+    "DirectoryPerson",
+    "DirectoryUnit",
     "HttpJsonAdapter",
     "HttpJsonConfig",
     "KeyResultTemplate",
@@ -51,6 +60,9 @@ __all__ = [
     "LifecycleStageSpec",
     "LoadedPack",
     "OkrTemplate",
+    "OrgPage",
+    "OrgSource",
+    "OrgSourceConfig",
     "PackError",
     "PackInfo",
     "PackManager",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..adapters.contract import DataAdapter
+from ..adapters.org_source import OrgSource
 from ..core.policy import ScoringPolicy
 from .courses import Course, recommend
 from .hookspecs import hookimpl
@@ -28,6 +29,7 @@ class ContentPack:
         okr_templates: Sequence[OkrTemplate] = (),
         stages: Sequence[LifecycleStageSpec] = (),
         adapters: Sequence[type[DataAdapter]] = (),
+        org_sources: Sequence[type[OrgSource]] = (),
         policies: Sequence[ScoringPolicy] = (),
         courses: Mapping[str, Sequence[Course]] | None = None,
     ) -> None:
@@ -36,6 +38,7 @@ class ContentPack:
         self.okr_templates = list(okr_templates)
         self.stages = list(stages)
         self.adapters = list(adapters)
+        self.org_sources = list(org_sources)
         self.policies = {p.name: p for p in policies}
         self.courses = courses or {}
 
@@ -61,6 +64,10 @@ class ContentPack:
     @hookimpl
     def goalgraph_adapters(self) -> Sequence[type[DataAdapter]]:
         return self.adapters
+
+    @hookimpl
+    def goalgraph_org_sources(self) -> Sequence[type[OrgSource]]:
+        return self.org_sources
 
     @hookimpl
     def goalgraph_scoring_policies(self) -> Sequence[ScoringPolicy]:

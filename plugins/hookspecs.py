@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pluggy
 
 from ..adapters.contract import DataAdapter
+from ..adapters.org_source import OrgSource
 from ..core.policy import ScoringPolicy
 from .types import (
     KpiTemplate,
@@ -54,6 +55,12 @@ def goalgraph_adapters() -> Sequence[type[DataAdapter]]:  # type: ignore[empty-b
 
 
 @hookspec
+def goalgraph_org_sources() -> Sequence[type[OrgSource]]:  # type: ignore[empty-body]
+    """Org source classes: HR systems whose departments and people org bindings keep in
+    step (beside the built-in DingTalk, Feishu and WeCom directories)."""
+
+
+@hookspec
 def goalgraph_scoring_policies() -> Sequence[ScoringPolicy]:  # type: ignore[empty-body]
     """Scoring policies the pack adds."""
 
@@ -76,5 +83,6 @@ CONTENT_HOOKS = (
     "goalgraph_okr_templates",
     "goalgraph_lifecycle_stages",
     "goalgraph_adapters",
+    "goalgraph_org_sources",
     "goalgraph_scoring_policies",
 )

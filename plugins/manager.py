@@ -23,6 +23,8 @@ from packaging.version import Version
 from pydantic import BaseModel, ValidationError
 
 from ..adapters.contract import DataAdapter
+from ..adapters.directory import BUILT_IN as BUILT_IN_ORG_SOURCES
+from ..adapters.org_source import OrgSource
 from ..core.enums import LifecycleStage
 from ..core.policy import ScoringPolicy
 from ..core.scoring.policies import CORE_POLICIES
@@ -58,6 +60,7 @@ class LoadedPack:
     okr_templates: dict[str, OkrTemplate] = field(default_factory=dict)
     stages: dict[str, LifecycleStageSpec] = field(default_factory=dict)
     adapters: dict[str, type[DataAdapter]] = field(default_factory=dict)
+    org_sources: dict[str, type[OrgSource]] = field(default_factory=dict)
     policies: dict[str, ScoringPolicy] = field(default_factory=dict)
 
     @property
@@ -70,6 +73,7 @@ class LoadedPack:
             "okr_templates": len(self.okr_templates),
             "stages": len(self.stages),
             "adapters": len(self.adapters),
+            "org_sources": len(self.org_sources),
             "policies": len(self.policies),
         }
 
@@ -194,6 +198,15 @@ class PackManager:
             [_check_adapter(pack.name, a) for a in self._call(pack, "goalgraph_adapters") or []],
             key=lambda a: a.name,
         )
+        pack.org_sources = _unique(
+            pack.name,
+            "org source",
+            [
+                _check_org_source(pack.name, s)
+                for s in self._call(pack, "goalgraph_org_sources") or []
+            ],
+            key=lambda s: s.name,
+        )
         pack.policies = _unique(
             pack.name,
             "scoring policy",
@@ -304,6 +317,17 @@ def _check_adapter(pack: str, adapter: object) -> type[DataAdapter]:
                 f"pack {pack!r}, adapter {name!r}: metric {metric!r} has unknown unit {unit!r}"
             )
     return adapter
+
+
+def _check_org_source(pack: str, source: object) -> type[OrgSource]:
+    if not (isinstance(source, type) and issubclass(source, OrgSource)):
+        raise PackError(f"pack {pack!r}: org source {source!r} is not an OrgSource subclass")
+    name = getattr(source, "name", None)
+    if not isinstance(name, str) or not name:
+        raise PackError(f"pack {pack!r}: org source {source.__name__} has no name")
+    if name in BUILT_IN_ORG_SOURCES:
+        raise PackError(f"pack {pack!r}: org source {name!r} is built in")
+    return source
 
 
 def _check_policy(pack: str, policy: object) -> ScoringPolicy:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..adapters.contract import DataAdapter
+from ..adapters.directory import BUILT_IN as BUILT_IN_ORG_SOURCES
+from ..adapters.org_source import OrgSource
 from ..adapters.registry import GENERIC
 from ..core.enums import Role
 from ..core.identity import Identity
@@ -125,6 +127,14 @@ class TenantPacks:
             found.update(pack.adapters)
         return found
 
+    def org_sources(self) -> dict[str, type[OrgSource]]:
+        """Org sources org bindings may use: the built-in directories, then those of
+        every pack the tenant enabled (for any stage)."""
+        found = dict(BUILT_IN_ORG_SOURCES)
+        for pack in self.enabled:
+            found.update(pack.org_sources)
+        return found
+
     def metric_map(self, adapter: str) -> dict[str, str]:
         """For a pack's adapter: its metric → the KPI metric code of the pack's template
         that names it (the KPIs made from templates carry the template's code)."""
@@ -182,6 +192,11 @@ def system_scope(tenant: Tenant, manager: PackManager) -> TenantScope:
     person, with the tenant's pack policies bound."""
     identity = Identity(tenant.id, tenant.slug, Role.ADMIN)
     return bind_policies(TenantScope(tenant, identity, Actor(None, None)), manager)
+
+
+async def org_sources_of(scope: TenantScope, manager: PackManager) -> dict[str, type[OrgSource]]:
+    """The org sources of the scope's tenant (the sync service's ``org_sources_for``)."""
+    return (await tenant_packs(scope, manager)).org_sources()
 
 
 async def tenant_packs(scope: TenantScope, manager: PackManager) -> TenantPacks:

@@ -10,7 +10,14 @@ from ..core.errors import forbidden
 from .context import Info
 from .ids import decode
 from .pagination import Connection, paginate
-from .types.sync import DataAdapterInfo, DataBinding, SyncRun, binding_view, may_manage_bindings
+from .types.sync import (
+    DataAdapterInfo,
+    DataBinding,
+    OrgSourceInfo,
+    SyncRun,
+    binding_view,
+    may_manage_bindings,
+)
 
 
 def _require_manager(info: Info) -> None:
@@ -30,6 +37,18 @@ class SyncQueries:
         return [
             DataAdapterInfo.of(adapter, pack_of.get(name))
             for name, adapter in sorted(packs.adapters().items())
+        ]
+
+    @strawberry.field(
+        description="HR directories the tenant's org bindings may use: the built-in ones "
+        "(DingTalk, Feishu/Lark, WeCom) and those of its enabled packs."
+    )
+    async def org_sources(self, info: Info) -> list[OrgSourceInfo]:
+        packs = await info.context.tenant_packs()
+        pack_of = {s.name: p.name for p in packs.enabled for s in p.org_sources.values()}
+        return [
+            OrgSourceInfo.of(source, pack_of.get(name))
+            for name, source in sorted(packs.org_sources().items())
         ]
 
     @strawberry.field(description="The tenant's data bindings (admins and consultants).")

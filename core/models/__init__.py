@@ -10,7 +10,14 @@ from .org import DottedLine, OrgUnit, Person
 from .packs import PackEnablement
 from .scores import Score
 from .stages import StageWeighting
-from .sync import DataBinding, RejectedRow, SyncJob, SyncRun, WebhookDelivery
+from .sync import (
+    DataBinding,
+    OrgSourceMember,
+    RejectedRow,
+    SyncJob,
+    SyncRun,
+    WebhookDelivery,
+)
 from .tenant import Tenant
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "Measurement",
     "MeasurementRevision",
     "Objective",
+    "OrgSourceMember",
     "OrgUnit",
     "PackEnablement",
     "Person",

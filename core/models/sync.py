@@ -10,7 +10,7 @@ from tortoise import fields
 from ..enums import SyncStatus
 from .base import TenantOwned
 from .goals import Kpi
-from .org import OrgUnit
+from .org import OrgUnit, Person
 
 
 class DataBinding(TenantOwned):
@@ -120,3 +120,29 @@ class WebhookDelivery(TenantOwned):
     class Meta:
         table = "webhook_delivery"
         unique_together = (("binding_id", "signature"),)
+
+
+class OrgSourceMember(TenantOwned):
+    """A person an org binding keeps in step with its directory, and the last pass
+    through the directory that saw them.
+
+    A pass is one read of the whole directory from the top, possibly over several runs
+    when a run stopped part way. Once a pass completes, the binding's members it did not
+    see are the leavers (deactivated only when the binding says so).
+    """
+
+    binding: fields.ForeignKeyRelation[DataBinding] = fields.ForeignKeyField(
+        "models.DataBinding", related_name=False, on_delete=fields.CASCADE
+    )
+    binding_id: int
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name=False, on_delete=fields.CASCADE
+    )
+    person_id: int
+    #: The pass that last saw the person in the directory.
+    seen_pass = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "org_source_member"
+        unique_together = (("binding_id", "person_id"),)
+        indexes = (("tenant_id", "binding_id", "seen_pass"),)

@@ -11,8 +11,10 @@ from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
 from .org import OrgMutations
+from .org_sync import OrgSyncMutations
 from .packs import PackMutations
 from .people import PeopleMutations
+from .roster import RosterMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -26,9 +28,11 @@ class Mutation(
     PackMutations,
     StageMutations,
     SyncMutations,
+    OrgSyncMutations,
     InsightMutations,
     CycleMutations,
     OrgMutations,
     PeopleMutations,
+    RosterMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""

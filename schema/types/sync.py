@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from ...adapters.contract import DataAdapter
+from ...adapters.org_source import OrgSource
 from ...core import models
 from ...core.enums import Role, SyncStatus
 from ...core.secrets import SecretBox, SecretError
@@ -51,6 +52,27 @@ class DataAdapterInfo:
             pulls=adapter.pulls,
             config_schema=JSON(adapter.Config.model_json_schema()),
             secret_fields=sorted(adapter.secret_fields),
+        )
+
+
+@strawberry.type(description="An HR directory org bindings can keep units and people in step with.")
+class OrgSourceInfo:
+    name: str
+    title: LocalizedText
+    pack: str | None = strawberry.field(description="The pack that brings it (null: built in).")
+    config_schema: JSON = strawberry.field(description="JSON Schema of its configuration.")
+    secret_fields: list[str] = strawberry.field(
+        description="Configuration keys that are credentials: written, never read back."
+    )
+
+    @classmethod
+    def of(cls, source: type[OrgSource], pack: str | None) -> Self:
+        return cls(
+            name=source.name,
+            title=LocalizedText(zh=source.title.get("zh", ""), en=source.title.get("en", "")),
+            pack=pack,
+            config_schema=JSON(source.Config.model_json_schema()),
+            secret_fields=sorted(source.secret_fields),
         )
 
 
@@ -115,6 +137,10 @@ class SyncRun(relay.Node):
 class DataBinding(relay.Node):
     id: relay.NodeID[int]
     name: str
+    kind: str = strawberry.field(
+        description="data (KPI values from an adapter) or org (units and people from an "
+        "org source, named by adapter)."
+    )
     adapter: str
     config: JSON = strawberry.field(description="The configuration, without credentials.")
     credentials: list[str] = strawberry.field(
@@ -134,6 +160,7 @@ class DataBinding(relay.Node):
         return cls(
             id=row.id,
             name=row.name,
+            kind=row.kind,
             adapter=row.adapter,
             config=JSON(config),
             credentials=credentials,
