@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from .access_keys import AccessKeyMutations
 from .insights import InsightMutations
 from .key_results import KeyResultMutations
 from .kpis import KpiMutations
@@ -24,5 +25,6 @@ class Mutation(
     StageMutations,
     SyncMutations,
     InsightMutations,
+    AccessKeyMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
