@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 from .enums import Role
 
@@ -22,6 +23,15 @@ from .enums import Role
 #: verified by the invitation mail, not by a pattern.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 254
+
+
+class ManagerSource(StrEnum):
+    """Where a person's solid-line manager comes from."""
+
+    #: Named on the person (``Person.manager_id``).
+    EXPLICIT = "explicit"
+    #: The org tree's answer (``tree_manager``).
+    ORG_TREE = "org_tree"
 
 
 def email_problem(value: str) -> str | None:
@@ -109,3 +119,19 @@ def tree_manager(
         if candidates:
             return candidates[0]
     return None
+
+
+def tree_reports(
+    manager_ids: Iterable[int],
+    people: Iterable[tuple[int, str]],
+    managers_by_unit: Mapping[int, Iterable[int]],
+) -> dict[int, list[int]]:
+    """The people (``(id, unit path)``, none with an explicit manager) whose org-tree
+    manager is one of ``manager_ids``, by manager: ``tree_manager`` read backwards."""
+    wanted = set(manager_ids)
+    found: dict[int, list[int]] = {m: [] for m in wanted}
+    for person_id, path in people:
+        manager = tree_manager(person_id, path, managers_by_unit)
+        if manager in wanted:
+            found[manager].append(person_id)
+    return found

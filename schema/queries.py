@@ -15,6 +15,7 @@ from .access_key_queries import AccessKeyQueries
 from .context import Info
 from .ids import decode, decode_optional
 from .insight_queries import InsightQueries
+from .org_queries import OrgQueries
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
 from .score_queries import ScoreQueries, SimulationQueries
@@ -46,7 +47,13 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 @strawberry.type
 class Query(
-    PackQueries, ScoreQueries, SimulationQueries, SyncQueries, InsightQueries, AccessKeyQueries
+    PackQueries,
+    ScoreQueries,
+    SimulationQueries,
+    SyncQueries,
+    InsightQueries,
+    OrgQueries,
+    AccessKeyQueries,
 ):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -114,39 +121,6 @@ class Query(
     async def org_unit(self, info: Info, id: relay.GlobalID) -> OrgUnit | None:
         row = await info.context.loaders.org_unit.load(decode(id, "OrgUnit", "id"))
         return OrgUnit.from_row(row) if row else None
-
-    @strawberry.field(description="Org units, optionally those directly under parentId.")
-    async def org_units(
-        self,
-        info: Info,
-        parent_id: relay.GlobalID | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> Connection[OrgUnit]:
-        qs = info.context.scope.query(models.OrgUnit)
-        if parent_id is not None:
-            qs = qs.filter(parent_id=decode(parent_id, "OrgUnit", "parentId"))
-        return await paginate(qs, OrgUnit.from_row, first, after)
-
-    @strawberry.field(description="People, optionally of one org unit (and below it).")
-    async def people(
-        self,
-        info: Info,
-        org_unit_id: relay.GlobalID | None = None,
-        include_sub_units: bool = False,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> Connection[Person]:
-        scope = info.context.scope
-        qs = scope.query(models.Person)
-        if org_unit_id is not None:
-            unit = await scope.get(models.OrgUnit, decode(org_unit_id, "OrgUnit", "orgUnitId"))
-            qs = (
-                qs.filter(org_unit__path__startswith=unit.path)
-                if include_sub_units
-                else qs.filter(org_unit_id=unit.id)
-            )
-        return await paginate(qs, Person.from_row, first, after)
 
     @strawberry.field(description="Cycles, newest first is up to the client: ordered by id.")
     async def cycles(

@@ -199,13 +199,12 @@ async def deactivate_person(
     async with in_transaction():
         person.active, person.deactivated_at = False, now
         await person.save(update_fields=["active", "deactivated_at", "updated_at"])
-        released: list[int] = [
-            int(i)
-            for i in await scope.query(Person)
+        released = _ids(
+            await scope.query(Person)
             .filter(manager_id=person.id)
             .order_by("id")
             .values_list("id", flat=True)
-        ]
+        )
         if released:
             await scope.query(Person).filter(id__in=released).update(manager_id=None)
             await audit.record_many(
@@ -216,13 +215,12 @@ async def deactivate_person(
                 {"manager_id": person.id},
                 {"manager_id": None},
             )
-        dotted: list[int] = [
-            int(i)
-            for i in await scope.query(DottedLine)
+        dotted = _ids(
+            await scope.query(DottedLine)
             .filter(manager_id=person.id)
             .order_by("person_id")
             .values_list("person_id", flat=True)
-        ]
+        )
         if dotted:
             await scope.query(DottedLine).filter(manager_id=person.id).delete()
             await audit.record_many(
@@ -328,12 +326,11 @@ async def set_dotted_lines(scope: TenantScope, person_id: int, manager_ids: list
         )
     if problems:
         raise DomainError(*problems)
-    current: list[int] = [
-        int(i)
-        for i in await scope.query(DottedLine)
+    current = _ids(
+        await scope.query(DottedLine)
         .filter(person_id=person.id)
         .values_list("manager_id", flat=True)
-    ]
+    )
     if set(current) == set(wanted):
         return person
     async with in_transaction():
@@ -466,6 +463,11 @@ async def _target(
             ErrorCode.REQUIRED, "give a person or a unit to hand the goals to", person_field
         )
     return None
+
+
+def _ids(values: Any) -> list[int]:
+    """Ids from a flat ``values_list`` (typed by Tortoise as tuples)."""
+    return [int(v) for v in values]
 
 
 def _check(values: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ from .key_results import KeyResultMutations
 from .kpis import KpiMutations
 from .measurements import MeasurementMutations
 from .objectives import ObjectiveMutations
+from .org import OrgMutations
 from .packs import PackMutations
+from .people import PeopleMutations
 from .stages import StageMutations
 from .sync import SyncMutations
 
@@ -25,6 +27,8 @@ class Mutation(
     StageMutations,
     SyncMutations,
     InsightMutations,
+    OrgMutations,
+    PeopleMutations,
     AccessKeyMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""

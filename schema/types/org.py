@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from ...core import models
+from ...core.reporting import ManagerSource, unit_chain
 from ..context import Info
 from .enums import CycleKind, OrgUnitKind, Role
 
@@ -90,6 +91,10 @@ class OrgUnit(relay.Node):
         description="What business systems call the unit (a store number); data syncs "
         "match readings to it."
     )
+    external_id: str | None = strawberry.field(
+        description="The unit's id in the HR directory it is synced from."
+    )
+    archived_at: datetime | None = strawberry.field(description="When it was archived.")
     row: strawberry.Private[models.OrgUnit]
 
     @classmethod
@@ -101,6 +106,8 @@ class OrgUnit(relay.Node):
             kind=row.kind,
             depth=row.depth,
             code=row.code,
+            external_id=row.external_id,
+            archived_at=row.archived_at,
             row=row,
         )
 
@@ -110,12 +117,34 @@ class OrgUnit(relay.Node):
     ) -> list[Self | None]:
         return await load_nodes(info.context.loaders.org_unit, node_ids, cls.from_row)
 
+    @strawberry.field(description="Archived: kept with its history, taking no new people.")
+    def archived(self) -> bool:
+        return self.row.archived_at is not None
+
     @strawberry.field(description="The unit above; null for the company.")
     async def parent(self, info: Info) -> OrgUnit | None:
         if self.row.parent_id is None:
             return None
         row = await info.context.loaders.org_unit.load(self.row.parent_id)
         return OrgUnit.from_row(row) if row else None
+
+    @strawberry.field(description="The units directly below, in id order.")
+    async def children(self, info: Info, include_archived: bool = False) -> list[OrgUnit]:
+        rows = await info.context.loaders.child_units.load(self.row.id)
+        return [OrgUnit.from_row(r) for r in rows if include_archived or r.archived_at is None]
+
+    @strawberry.field(description="The units above, from the company down to the parent.")
+    async def ancestors(self, info: Info) -> list[OrgUnit]:
+        ids = list(reversed(unit_chain(self.row.path)[1:]))
+        rows = await info.context.loaders.org_unit.load_many(ids)
+        return [OrgUnit.from_row(r) for r in rows if r is not None]
+
+    @strawberry.field(description="How many active people belong to the unit itself.")
+    async def people_count(self, info: Info) -> int:
+        return await info.context.loaders.people_count.load(self.row.id)
+
+
+strawberry.enum(ManagerSource, description="Where a person's solid-line manager comes from.")
 
 
 @strawberry.type(description="Someone who owns goals, checks in, or administers the tenant.")
@@ -128,6 +157,12 @@ class Person(relay.Node):
     code: str | None = strawberry.field(
         description="The person's number in business systems (payroll, attendance)."
     )
+    job_title: str = strawberry.field(description="Job title (职位), as the HR system has it.")
+    external_id: str | None = strawberry.field(
+        description="The person's id in the HR directory or identity provider."
+    )
+    active: bool = strawberry.field(description="False for a leaver (deactivated).")
+    deactivated_at: datetime | None
     row: strawberry.Private[models.Person]
 
     @classmethod
@@ -139,6 +174,10 @@ class Person(relay.Node):
             email=row.email,
             role=row.role,
             code=row.code,
+            job_title=row.job_title,
+            external_id=row.external_id,
+            active=row.active,
+            deactivated_at=row.deactivated_at,
             row=row,
         )
 
@@ -153,6 +192,41 @@ class Person(relay.Node):
         row = await info.context.loaders.org_unit.load(self.row.org_unit_id)
         assert row is not None
         return OrgUnit.from_row(row)
+
+    @strawberry.field(
+        description="The solid-line manager: the one named on the person, else the org "
+        "tree's (the nearest active manager in their unit or above)."
+    )
+    async def manager(self, info: Info) -> Person | None:
+        loaders = info.context.loaders
+        if self.row.manager_id is not None:
+            row = await loaders.person.load(self.row.manager_id)
+        else:
+            row = await loaders.tree_manager_of.load(self._key)
+        return Person.from_row(row) if row else None
+
+    @strawberry.field(description="Whether `manager` is named on the person or the org tree's.")
+    def manager_source(self) -> ManagerSource:
+        if self.row.manager_id is not None:
+            return ManagerSource.EXPLICIT
+        return ManagerSource.ORG_TREE
+
+    @strawberry.field(description="Dotted-line managers (虚线汇报), beside the solid line.")
+    async def dotted_line_managers(self, info: Info) -> list[Person]:
+        rows = await info.context.loaders.dotted_managers_of.load(self.row.id)
+        return [Person.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Active people whose solid-line manager this person is (named on them, "
+        "or the org tree's), in id order."
+    )
+    async def reports(self, info: Info) -> list[Person]:
+        rows = await info.context.loaders.reports_of.load(self._key)
+        return [Person.from_row(r) for r in rows]
+
+    @property
+    def _key(self) -> tuple[int, int, bool]:
+        return (self.row.id, self.row.org_unit_id, self.row.role is Role.MANAGER)
 
 
 @strawberry.type(description="A cycle (考核周期): a year, quarter, month or week.")
