@@ -428,3 +428,23 @@ async def test_the_secret_never_appears_in_logs(
     assert secret not in refused.text
     assert caplog.records
     assert secret not in caplog.text
+
+
+async def test_provisioning_a_deleted_user_again_brings_the_same_person_back(
+    client: httpx.AsyncClient, company: Company
+) -> None:
+    secret = await credential(client, company)
+    created = await scim(
+        client, "POST", "/Users", secret, new_user("zhao@acme.example", displayName="赵六")
+    )
+    uid = created.json()["id"]
+    assert (await scim(client, "DELETE", f"/Users/{uid}", secret)).status_code == 204
+    # when the identity provider assigns them again
+    again = await scim(
+        client, "POST", "/Users", secret, new_user("zhao@acme.example", displayName="赵六")
+    )
+    # then it is the same person, active, not a clash with the address they kept
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == uid
+    assert again.json()["active"] is True
+    assert (await Person.get(id=int(uid))).deactivated_at is None

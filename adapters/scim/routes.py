@@ -272,7 +272,13 @@ def scim_routes(scope_for: Callable[[Tenant], TenantScope]) -> Router:
         after = UserResource.model_validate(
             body, scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_policy=POLICY
         )
-        person = await users.write_user(d, None, users.blank_user(), after)
+        revived = await users.deleted_match(d, after)
+        if revived is None:
+            person = await users.write_user(d, None, users.blank_user(), after)
+        else:
+            after.active = True
+            before = users.to_user(d, revived, revived.org_unit, (await d.company()).id)
+            person = await users.write_user(d, revived, before, after)
         created = await users.read_user(d, person)
         return scim_response(
             _dump(created, Context.RESOURCE_CREATION_RESPONSE, _params(request, UserResource)),

@@ -306,6 +306,34 @@ async def _unit_for(d: Directory, department: str | None, person: Person | None)
     return made.id
 
 
+async def deleted_match(d: Directory, after: Any) -> Person | None:
+    """A person deleted through SCIM whom a new User names again (by email, employee
+    number or externalId): re-provisioning brings that person back, history and all,
+    instead of a clash with the address they still hold."""
+    gone = await deleted_people(d)
+    user_name = (after.user_name or "").strip()
+    email = _email(after) or (user_name if "@" in user_name else "")
+    code = _extension(after).employee_number or (user_name if "@" not in user_name else "")
+    wanted = [
+        Q(**{column: value})
+        for column, value in (
+            ("email", normalise_email(email)),
+            ("code", code.strip()),
+            ("external_id", after.external_id),
+        )
+        if value
+    ]
+    if not gone or not wanted:
+        return None
+    return (
+        await d.scope.query(Person)
+        .filter(Q(*wanted, join_type="OR"), id__in=gone)
+        .select_related("org_unit")
+        .order_by("id")
+        .first()
+    )
+
+
 async def delete_user(d: Directory, person: Person) -> None:
     """DELETE: the person is deactivated (kept, with their history) and marked deleted
     for SCIM, so the resource answers 404 from now on."""
