@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POS_PORT ?= 8100
 
-.PHONY: demo test lint install dev-install browser clean bench-roster
+.PHONY: demo test lint install dev-install browser clean bench-roster scim-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ browser:
 	    echo "the browser test needs chromium: install it (e.g. apt-get install chromium)"; \
 	    exit 1; \
 	  fi; }
+
+## scim2-tester's RFC 7643/7644 compliance checks against a live server, alone.
+scim-check: dev-install
+	$(BIN)/pytest -q -s tests/test_scim_compliance.py
 
 lint: dev-install
 	$(BIN)/ruff check .

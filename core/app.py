@@ -15,7 +15,7 @@ import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -25,6 +25,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from ..adapters.contract import DataAdapter
 from ..adapters.runner import Lease
+from ..adapters.scim.routes import MOUNT as SCIM_MOUNT
+from ..adapters.scim.routes import scim_routes
 from ..adapters.syncer import Syncer, worker_name
 from ..adapters.webhook import webhook_endpoint
 from ..plugins.manager import PackManager
@@ -166,6 +168,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/hooks/{binding:int}", webhook, methods=["POST"]),
+            Mount(SCIM_MOUNT, app=scim_routes(lambda tenant: system_scope(tenant, manager))),
             WebSocketRoute("/graphql", graphql),
             mount_static(),
         ],

@@ -30,7 +30,7 @@ async def record(
     return await scope.create(
         AuditEvent,
         actor_id=scope.actor.person_id,
-        actor_role=scope.role.value,
+        actor_role=scope.actor_role,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -55,7 +55,7 @@ async def record_many(
             scope.build(
                 AuditEvent,
                 actor_id=scope.actor.person_id,
-                actor_role=scope.role.value,
+                actor_role=scope.actor_role,
                 action=action,
                 entity_type=entity_type,
                 entity_id=entity_id,

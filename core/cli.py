@@ -345,6 +345,39 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+scim_app = typer.Typer(help="SCIM provisioning for identity providers.", no_args_is_help=True)
+app.add_typer(scim_app, name="scim")
+
+
+@scim_app.command("credential")
+def scim_credential(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    name: Annotated[str, typer.Option(help="What the credential is for (e.g. the IdP).")],
+) -> None:
+    """Create a SCIM credential for an identity provider; the secret is printed alone on
+    the last line, this once (only its hash is kept)."""
+    from .access_keys import create_scim_credential
+    from .models import Tenant
+    from .tenancy import Actor, TenantScope
+
+    settings = get_settings()
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            row = await Tenant.get_or_none(slug=tenant)
+            if row is None:
+                raise _fail(f"no tenant with slug {tenant!r}")
+            system = TenantScope(row, Identity(row.id, row.slug, Role.ADMIN), Actor(None, None))
+            made = await create_scim_credential(system, name)
+            err.print(
+                f"[green]SCIM credential {made.key.name!r}[/] ({made.key.prefix}…) for "
+                f"{row.slug!r}: base URL <server>/scim/v2, header 'Authorization: Bearer <secret>'"
+            )
+            return made.secret
+
+    print(asyncio.run(run()))
+
+
 @app.command()
 def schema() -> None:
     """Print the GraphQL schema (SDL)."""

@@ -82,6 +82,11 @@ class TenantScope:
     def role(self) -> Role:
         return self.identity.role
 
+    @property
+    def actor_role(self) -> str:
+        """What the audit trail names as the actor's role (a credential names its kind)."""
+        return self.identity.role.value
+
     def query(self, model: type[M]) -> QuerySet[M]:
         """All rows of ``model`` in this tenant (a lazy, further filterable queryset)."""
         return model.filter(tenant_id=self.tenant.id)

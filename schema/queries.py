@@ -11,6 +11,7 @@ from ..core import models
 from ..core.errors import DomainError, ErrorCode
 from ..core.graph import load_goal_graph
 from ..core.scoring.graph_scores import graph_progress, score_graph
+from .access_key_queries import AccessKeyQueries
 from .context import Info
 from .ids import decode, decode_optional
 from .insight_queries import InsightQueries
@@ -45,7 +46,15 @@ def _status(status: GoalStatus | None) -> GoalStatus:
 
 
 @strawberry.type
-class Query(PackQueries, ScoreQueries, SimulationQueries, SyncQueries, InsightQueries, OrgQueries):
+class Query(
+    PackQueries,
+    ScoreQueries,
+    SimulationQueries,
+    SyncQueries,
+    InsightQueries,
+    OrgQueries,
+    AccessKeyQueries,
+):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         info.context.scope  # noqa: B018 - unauthenticated callers get the 401 error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from .access_keys import AccessKeyMutations
 from .cycles import CycleMutations
 from .insights import InsightMutations
 from .key_results import KeyResultMutations
@@ -34,5 +35,6 @@ class Mutation(
     OrgMutations,
     PeopleMutations,
     RosterMutations,
+    AccessKeyMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""

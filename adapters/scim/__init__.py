@@ -1,0 +1,2 @@
+"""SCIM 2.0 service provider (RFC 7643/7644) at /scim/v2: identity providers
+provision people and org units through it."""
