@@ -630,3 +630,38 @@ def test_the_onboarding_pages_graphql_example_matches_the_schema() -> None:
     page = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
     [document] = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
     assert not validate(build_schema()._schema, parse(document))
+
+
+async def test_a_directory_roster_without_employee_numbers(client: httpx.AsyncClient) -> None:
+    # given a directory's users: ids, no employee numbers, managers named by their ids
+    company = await make_company("acme")
+    units = [RosterUnit(("华北大区",), external_id="d-1")]
+    first = [
+        RosterRow(1, "", "张伟", department=("华北大区",), role="manager", external_id="u-1"),
+        RosterRow(2, "", "李娜", department=("华北大区",), manager_no="u-1", external_id="u-2"),
+        RosterRow(3, "", "王芳", department=("华北大区",), manager_no="u-2", external_id="u-3"),
+    ]
+    plan = await plan_roster(company.scope, first, units, missing_scope="external_id")
+    assert plan.ok, plan.problems
+    await apply_roster(company.scope, plan)
+    # a plan is written once: applying it again writes nothing more
+    audit = await audit_count(company)
+    await apply_roster(company.scope, plan)
+    assert await audit_count(company) == audit
+    synced = {
+        p.external_id: p
+        for p in await Person.filter(tenant_id=company.tenant.id, external_id__not_isnull=True)
+    }
+    assert synced["u-2"].manager_id == synced["u-1"].id
+    assert synced["u-3"].manager_id == synced["u-2"].id
+    assert synced["u-1"].code is None
+
+    # when 王芳 leaves the directory: only the directory's people count as missing
+    plan = await plan_roster(
+        company.scope, first[:2], units, deactivate_missing=True, missing_scope="external_id"
+    )
+    assert [c.subject for c in plan.missing] == ["王芳 (华北大区)"]
+    await apply_roster(company.scope, plan)
+    assert not (await Person.get(id=synced["u-3"].id)).active
+    assert (await Person.get(id=company.employee.id)).active
+    assert (await plan_roster(company.scope, first[:2], units, missing_scope="external_id")).empty
