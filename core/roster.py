@@ -83,8 +83,9 @@ class RosterRow:
     """One person of the roster; ``line`` is where a person finds the row in the file.
 
     ``department`` is the path of unit names under the company (empty: the company
-    unit); ``manager_no`` is the employee number of the solid-line manager (blank: the
-    org tree's answer); ``role`` is a role name (blank: employee for a new person).
+    unit); ``manager_no`` is the employee number of the solid-line manager, or their
+    ``external_id`` (blank: the org tree's answer); ``role`` is a role name (blank:
+    employee for a new person).
     """
 
     line: int
@@ -577,7 +578,8 @@ class _Planner:
                 ref = -new_count
             entries.append(_Entry(row, person, ref, number, ext))
 
-        # the people left out of the roster, and who of them leaves
+        # the people left out of the roster (bad rows name people too), and who leaves
+        in_ext = {ext for row in rows if (ext := (row.external_id or "").strip())}
         missing = [
             p
             for p in self.people
@@ -586,17 +588,22 @@ class _Planner:
             and p.id != self.scope.actor.person_id
             and _in_missing_scope(p, missing_scope)
             and not (p.code and p.code in in_file)
+            and not (p.external_id and p.external_id in in_ext)
         ]
         leaving = {p.id for p in missing} if deactivate_missing else set()
 
-        file_refs = {e.employee_no: e.ref for e in entries if e.employee_no}
+        file_refs = {e.external_id: e.ref for e in entries if e.external_id}
+        file_refs.update({e.employee_no: e.ref for e in entries if e.employee_no})
+        in_file.update(ext for row in rows if (ext := (row.external_id or "").strip()))
+        known = {**by_ext, **by_code}
         for entry in entries:
             entry.unit = self._unit_of(entry)
-            entry.manager = self._manager(entry.row, file_refs, in_file, by_code, leaving)
+            entry.manager = self._manager(entry.row, file_refs, in_file, known, leaving)
         for row, _ in bad:
-            self._manager(row, file_refs, in_file, by_code, leaving)
+            self._manager(row, file_refs, in_file, known, leaving)
         roster = set(matched) | leaving
         roster.update(p.id for p in self.people if p.code and p.code in in_file)
+        roster.update(p.id for p in self.people if p.external_id and p.external_id in in_file)
         self._check_emails([(e.row, e.person) for e in entries] + bad, roster)
         self._check_loops(entries, set(matched) | leaving)
         bad_lines = {p.line for p in self.plan.problems}
@@ -630,10 +637,12 @@ class _Planner:
         row: RosterRow,
         file_refs: dict[str, int],
         in_file: set[str],
-        by_code: dict[str, Person],
+        known: dict[str, Person],
         leaving: set[int],
     ) -> int | None:
-        """The person reference of the row's manager (None: the org tree's), or a problem."""
+        """The person reference of the row's manager (None: the org tree's), or a problem.
+        ``manager_no`` is the manager's employee number, else their external id (a
+        directory names managers by its own user ids)."""
         manager_no = row.manager_no.strip()
         if not manager_no:
             return None
@@ -641,7 +650,7 @@ class _Planner:
             return file_refs[manager_no]
         if manager_no in in_file:  # a row with a problem of its own
             return None
-        manager = by_code.get(manager_no)
+        manager = known.get(manager_no)
         if manager is None or not manager.active:
             self.problem(
                 row.line,
@@ -946,7 +955,7 @@ async def apply_roster(scope: TenantScope, plan: RosterPlan) -> None:
     unit paths, one insert and one read of new people (per level of the manager chain
     among them: managers are written first), one update of changed people, one update
     of leavers, and one insert of audit events per kind. A plan is applied
-    as it was read: plan and apply together, as the import does.
+    as it was read (plan and apply together, as the import does), and only once.
     """
     _require_admin(scope)
     if plan.problems:
@@ -962,6 +971,7 @@ async def apply_roster(scope: TenantScope, plan: RosterPlan) -> None:
         return
     async with in_transaction():
         await _Applier(scope, plan._writes).run()
+    plan._writes = None  # a plan is written once
 
 
 class _Applier:
