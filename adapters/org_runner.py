@@ -25,11 +25,11 @@ import aiohttp
 from pydantic import ValidationError
 from tortoise.transactions import in_transaction
 
-from ..core.audit import record_many
 from ..core.enums import SyncStatus
 from ..core.errors import DomainError
 from ..core.models import DataBinding, OrgSourceMember, Person, RejectedRow, SyncJob, SyncRun
 from ..core.secrets import SecretBox, SecretError
+from ..core.services.people import deactivate_many
 from ..core.tenancy import TenantScope
 from .contract import AdapterError, Cursor, Rejection
 from .org_apply import Applied, apply_people, apply_units, resolve_managers
@@ -189,20 +189,7 @@ async def _deactivate_unseen(scope: TenantScope, binding: DataBinding, pass_id: 
     ids = cast(list[int], list(found))
     if not ids:
         return 0
-    now = datetime.now(UTC)
-    await (
-        scope.query(Person)
-        .filter(id__in=list(ids))
-        .update(active=False, deactivated_at=now, updated_at=now)
-    )
-    await record_many(
-        scope,
-        "person.deactivated",
-        "person",
-        ids,
-        {"active": True, "deactivated_at": None},
-        {"active": False, "deactivated_at": now.isoformat()},
-    )
+    await deactivate_many(scope, ids)
     return len(ids)
 
 

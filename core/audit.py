@@ -46,8 +46,10 @@ async def record_many(
     entity_ids: list[int],
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    batch_size: int = 500,
 ) -> None:
-    """One event per entity, in one statement (e.g. every goal of an archived subtree)."""
+    """One event per entity, in one statement per batch (e.g. every goal of an archived
+    subtree)."""
     if not entity_ids:
         return
     await AuditEvent.bulk_create(
@@ -63,7 +65,8 @@ async def record_many(
                 after=after,
             )
             for entity_id in entity_ids
-        ]
+        ],
+        batch_size=batch_size,
     )
 
 
@@ -83,7 +86,7 @@ async def record_each(
             scope.build(
                 AuditEvent,
                 actor_id=scope.actor.person_id,
-                actor_role=scope.role.value,
+                actor_role=scope.actor_role,
                 action=action,
                 entity_type=entity_type,
                 entity_id=entity_id,

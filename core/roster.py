@@ -44,11 +44,12 @@ from typing import Any, Literal, TypeVar
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from .audit import record_each, record_many
+from .audit import record_each
 from .enums import OrgUnitKind, Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
 from .models import Alert, OrgUnit, Person
 from .reporting import email_problem, manager_loops, normalise_email, parse_role
+from .services.people import deactivate_many
 from .tenancy import TenantScope
 
 #: Rows per statement when writing: every batch costs the same few statements.
@@ -1184,22 +1185,9 @@ class _Applier:
         return moved
 
     async def _deactivate(self) -> None:
-        ids = [person.id for person in self.writes.deactivate]
-        for batch in _chunks(ids):
-            await (
-                self.scope.query(Person)
-                .filter(id__in=list(batch))
-                .update(active=False, deactivated_at=self.now, updated_at=self.now)
-            )
-        for batch in _chunks(ids):
-            await record_many(
-                self.scope,
-                "person.deactivated",
-                "person",
-                list(batch),
-                before={"active": True, "deactivated_at": None},
-                after={"active": False, "deactivated_at": self.now.isoformat()},
-            )
+        await deactivate_many(
+            self.scope, [person.id for person in self.writes.deactivate], now=self.now
+        )
 
     async def _follow_alerts(
         self, paths: dict[int, tuple[str, str]], moved: dict[int, int]

@@ -15,6 +15,7 @@ the person where they were then (``core/scoring/history.py``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -195,52 +196,76 @@ async def deactivate_person(
         scope, person.id, reassign_to_person_id, reassign_to_unit_id, "reassignTo", required=False
     )
     goals = await open_goals(scope, person.id)
-    now = datetime.now(UTC)
     async with in_transaction():
-        person.active, person.deactivated_at = False, now
-        await person.save(update_fields=["active", "deactivated_at", "updated_at"])
-        released = _ids(
-            await scope.query(Person)
-            .filter(manager_id=person.id)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        if released:
-            await scope.query(Person).filter(id__in=released).update(manager_id=None)
-            await audit.record_many(
-                scope,
-                "person.updated",
-                "person",
-                released,
-                {"manager_id": person.id},
-                {"manager_id": None},
-            )
-        dotted = _ids(
-            await scope.query(DottedLine)
-            .filter(manager_id=person.id)
-            .order_by("person_id")
-            .values_list("person_id", flat=True)
-        )
-        if dotted:
-            await scope.query(DottedLine).filter(manager_id=person.id).delete()
-            await audit.record_many(
-                scope,
-                "person.dotted_line_ended",
-                "person",
-                dotted,
-                {"dotted_line_manager_id": person.id},
-                None,
-            )
+        released = await deactivate_many(scope, [person.id], open_goals=len(goals))
         reassigned = await _reassign(scope, person.id, goals, target) if target else 0
-        await audit.record(
-            scope,
-            "person.deactivated",
-            "person",
-            person.id,
-            {"active": True, "deactivated_at": None},
-            {"active": False, "deactivated_at": now.isoformat(), "open_goals": len(goals)},
-        )
+        await person.refresh_from_db(fields=["active", "deactivated_at", "updated_at"])
     return Deactivation(person, goals, reassigned, released)
+
+
+async def deactivate_many(
+    scope: TenantScope,
+    person_ids: Collection[int],
+    *,
+    now: datetime | None = None,
+    open_goals: int | None = None,
+) -> list[int]:
+    """Deactivate leavers, one or thousands (a roster import, a directory sync), with the
+    one meaning of leaving: active off and ``deactivated_at`` set; people they were the
+    explicit manager of report as the org tree says from then on; dotted lines to them
+    end; each change audited. A fixed number of statements per batch whatever the count;
+    the caller owns the transaction. Returns the people whose manager was released."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return []
+    now = now or datetime.now(UTC)
+    released: list[tuple[int, int]] = []
+    dotted: list[tuple[int, int]] = []
+    for batch in _batches(ids):
+        await (
+            scope.query(Person)
+            .filter(id__in=batch)
+            .update(active=False, deactivated_at=now, updated_at=now)
+        )
+        released += await (
+            scope.query(Person)
+            .filter(manager_id__in=batch)
+            .exclude(id__in=ids)
+            .order_by("id")
+            .values_list("id", "manager_id")
+        )
+        dotted += await (
+            scope.query(DottedLine)
+            .filter(manager_id__in=batch)
+            .order_by("person_id")
+            .values_list("person_id", "manager_id")
+        )
+        await scope.query(DottedLine).filter(manager_id__in=batch).delete()
+    for batch in _batches([pid for pid, _ in released]):
+        await scope.query(Person).filter(id__in=batch).update(manager_id=None)
+    await audit.record_each(
+        scope,
+        "person.updated",
+        "person",
+        [(pid, {"manager_id": mid}, {"manager_id": None}) for pid, mid in released],
+    )
+    await audit.record_each(
+        scope,
+        "person.dotted_line_ended",
+        "person",
+        [(pid, {"dotted_line_manager_id": mid}, None) for pid, mid in dotted],
+    )
+    after: dict[str, Any] = {"active": False, "deactivated_at": now.isoformat()}
+    if open_goals is not None:
+        after["open_goals"] = open_goals
+    await audit.record_many(
+        scope, "person.deactivated", "person", ids, {"active": True, "deactivated_at": None}, after
+    )
+    return [pid for pid, _ in released]
+
+
+def _batches(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 async def reassign_goals(
