@@ -10,19 +10,21 @@ from ..core import models
 from .context import Info
 from .ids import decode
 from .pagination import Connection, paginate
+from .types.enums import OrgUnitKind
 from .types.org import OrgUnit, Person
 
 
 @strawberry.type
 class OrgQueries:
     @strawberry.field(
-        description="Org units, optionally those directly under parentId; archived ones "
-        "only with includeArchived."
+        description="Org units, optionally those directly under parentId or of one kind; "
+        "archived ones only with includeArchived."
     )
     async def org_units(
         self,
         info: Info,
         parent_id: relay.GlobalID | None = None,
+        kind: OrgUnitKind | None = None,
         include_archived: bool = False,
         first: int | None = None,
         after: str | None = None,
@@ -30,6 +32,8 @@ class OrgQueries:
         qs = info.context.scope.query(models.OrgUnit)
         if parent_id is not None:
             qs = qs.filter(parent_id=decode(parent_id, "OrgUnit", "parentId"))
+        if kind is not None:
+            qs = qs.filter(kind=kind)
         if not include_archived:
             qs = qs.filter(archived_at__isnull=True)
         return await paginate(qs, OrgUnit.from_row, first, after)
