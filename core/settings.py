@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,21 @@ class Settings(BaseSettings):
     )
     token_ttl_hours: int = Field(default=24 * 7, ge=1, description="Lifetime of minted tokens.")
     debug: bool = Field(default=False, description="Show unexpected errors instead of masking.")
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses development shortcuts (goalgraph token).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this server: the base of invitation, password "
+        "reset and single sign-on links.",
+    )
+    access_token_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Lifetime of a signed-in access token."
+    )
+    refresh_token_days: int = Field(
+        default=30, ge=1, le=365, description="Lifetime of a refresh token family."
+    )
     max_query_depth: int = Field(default=24, ge=4, description="Deepest GraphQL selection.")
 
 
