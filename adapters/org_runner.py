@@ -34,16 +34,7 @@ from ..core.tenancy import TenantScope
 from .contract import AdapterError, Cursor, Rejection
 from .org_apply import Applied, apply_people, apply_units, resolve_managers
 from .org_source import OrgPage, OrgSource, OrgSourceConfig, TokenCache
-from .runner import (
-    Lease,
-    Progress,
-    SyncBusy,
-    claim,
-    close_interrupted,
-    job_of,
-    next_run,
-    release,
-)
+from .runner import Lease, Progress, begin_run, next_run, release
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +86,7 @@ async def run_org_binding(
     recorded on the run (status ``failed``, with the error) and the cursor stays at
     the last stored page.
     """
-    job = await job_of(scope, binding)
-    if not await claim(job, lease):
-        raise SyncBusy(f"binding {binding.name!r} is being synced by another worker")
-    await close_interrupted(scope, binding)
-    run = await scope.create(
-        SyncRun, binding_id=binding.id, trigger=trigger, started_at=datetime.now(UTC)
-    )
+    job, run = await begin_run(scope, binding, lease, trigger)
     try:
         config = source_class.Config.model_validate({**binding.config, **box.open(binding.secrets)})
         source = source_class(config, session, tokens)

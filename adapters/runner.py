@@ -77,6 +77,22 @@ async def release(job: SyncJob, lease: Lease, next_run_at: datetime | None) -> N
     )
 
 
+async def begin_run(
+    scope: TenantScope, binding: DataBinding, lease: Lease, trigger: str
+) -> tuple[SyncJob, SyncRun]:
+    """Claim the binding's job (``SyncBusy`` when another worker holds it), close the
+    run a killed worker left open, and open this one: how every run of a data or an org
+    binding starts."""
+    job = await job_of(scope, binding)
+    if not await claim(job, lease):
+        raise SyncBusy(f"binding {binding.name!r} is being synced by another worker")
+    await close_interrupted(scope, binding)
+    run = await scope.create(
+        SyncRun, binding_id=binding.id, trigger=trigger, started_at=datetime.now(UTC)
+    )
+    return job, run
+
+
 async def run_binding(
     scope: TenantScope,
     binding: DataBinding,
@@ -96,13 +112,7 @@ async def run_binding(
     recorded on the run (status ``failed``, with the error) and the cursor stays at
     the last stored batch.
     """
-    job = await job_of(scope, binding)
-    if not await claim(job, lease):
-        raise SyncBusy(f"binding {binding.name!r} is being synced by another worker")
-    await close_interrupted(scope, binding)
-    run = await scope.create(
-        SyncRun, binding_id=binding.id, trigger=trigger, started_at=datetime.now(UTC)
-    )
+    job, run = await begin_run(scope, binding, lease, trigger)
     try:
         config = adapter.Config.model_validate({**binding.config, **box.open(binding.secrets)})
         source = adapter(config, session, today, files)

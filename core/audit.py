@@ -48,25 +48,10 @@ async def record_many(
     after: dict[str, Any] | None = None,
     batch_size: int = 500,
 ) -> None:
-    """One event per entity, in one statement per batch (e.g. every goal of an archived
-    subtree)."""
-    if not entity_ids:
-        return
-    await AuditEvent.bulk_create(
-        [
-            scope.build(
-                AuditEvent,
-                actor_id=scope.actor.person_id,
-                actor_role=scope.actor_role,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-            )
-            for entity_id in entity_ids
-        ],
-        batch_size=batch_size,
+    """One event per entity with the same before and after, in one statement per batch
+    (e.g. every goal of an archived subtree)."""
+    await record_each(
+        scope, action, entity_type, [(i, before, after) for i in entity_ids], batch_size
     )
 
 
