@@ -629,8 +629,10 @@ def test_the_onboarding_pages_graphql_example_matches_the_schema() -> None:
     from goalgraph.schema import build_schema
 
     page = Path(__file__).resolve().parent.parent / "docs" / "onboarding.md"
-    [document] = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
-    assert not validate(build_schema()._schema, parse(document))
+    documents = re.findall(r"```graphql\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert documents
+    for document in documents:
+        assert not validate(build_schema()._schema, parse(document)), document
 
 
 async def test_a_directory_roster_without_employee_numbers(client: httpx.AsyncClient) -> None:
