@@ -222,6 +222,17 @@ async def _linkable(scope: TenantScope, person_id: int) -> Person:
         raise DomainError.single(
             ErrorCode.INVALID, "this person has no email to sign in with", "personId"
         )
+    shared = (
+        scope.query(Person)
+        .filter(email=normalise_email(person.email), active=True)
+        .exclude(id=person.id)
+    )
+    if await shared.exists():
+        raise DomainError.single(
+            ErrorCode.CONFLICT,
+            "another active person has the same email: give each their own first",
+            "personId",
+        )
     return person
 
 

@@ -194,6 +194,11 @@ async def test_who_may_be_invited_and_by_whom(client: httpx.AsyncClient) -> None
     assert codes(body["data"]["invitePerson"]) == ["INACTIVE"]
     late = (await gql(client, ACCEPT, {"secret": pending, "password": PASSWORD}))["data"]
     assert codes(late["acceptInvitation"]) == ["INACTIVE"]
+    # two active people sharing an email cannot sign in by it, so neither is invited
+    await Person.filter(id=company.manager.id).update(email=EMAIL)
+    shared = {"person": gid("Person", company.manager.id)}
+    body = await gql(client, INVITE, shared, auth=company.token())
+    assert codes(body["data"]["invitePerson"]) == ["CONFLICT"]
     # an unknown secret is simply not valid
     unknown = (await gql(client, ACCEPT, {"secret": "nope", "password": PASSWORD}))["data"]
     assert codes(unknown["acceptInvitation"]) == ["NOT_FOUND"]
