@@ -4,7 +4,8 @@ tree over its imported org, through the real CLI and the real app.
 The commands and GraphQL documents are read from the page itself, so the page cannot
 drift from what goalgraph does: a new tenant, a 500-person GBK roster with Chinese
 headers (dry run, then apply, then again as a no-op), a cycle, the retail pack, the
-company objective cascaded into every imported store, and the goal tree.
+company objective cascaded into every imported store, the goal tree, the first binding,
+and the store manager invited, setting a password and signing in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from goalgraph.core.models import AuditEvent, OrgUnit, Person, Tenant
 from goalgraph.schema import build_schema
 
 from .cli import cli
-from .factories import TEST_SECRET, gql
+from .factories import TEST_SECRET, gid, gql
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "onboarding.md"
@@ -55,7 +56,15 @@ def _documents() -> dict[str, str]:
 def test_the_pages_documents_match_the_schema() -> None:
     schema = build_schema()._schema
     documents = _documents()
-    assert set(documents) >= {"OpenNextQuarter", "Stores", "Cascade", "CompanyTree", "BindPos"}
+    assert set(documents) >= {
+        "OpenNextQuarter",
+        "Stores",
+        "Cascade",
+        "CompanyTree",
+        "BindPos",
+        "InviteStoreManager",
+        "SignIn",
+    }
     for name, document in documents.items():
         assert not validate(schema, parse(document)), name
 
@@ -152,3 +161,17 @@ async def test_a_company_from_nothing_to_its_goal_tree(
     # 7. the first data binding
     bound = await _run(client, auth, "BindPos")
     assert bound["createDataBinding"]["dataBinding"]["adapter"] == "retail.pos"
+
+    # 8. the store manager is invited, sets a password through the link, signs in
+    manager = await Person.get(tenant_id=tenant.id, code="100003")
+    invited = await _run(client, auth, "InviteStoreManager", person=gid("Person", manager.id))
+    link = invited["invitePerson"]["link"]
+    assert link.startswith("http://127.0.0.1:8000/auth/acme/invite/")
+    path = link.removeprefix("http://127.0.0.1:8000")
+    password = "一号店 opens at eight"
+    page = await client.post(path, data={"password": password, "confirm": password})
+    assert page.status_code == 200
+    signed_in = await _run(client, "", "SignIn", email="P100003@corp.example", password=password)
+    session = signed_in["signIn"]["session"]
+    me = await gql(client, "{ viewer { role person { name } } }", auth=session["accessToken"])
+    assert me["data"]["viewer"] == {"role": "MANAGER", "person": {"name": "刘军"}}

@@ -22,10 +22,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from .. import audit
+from .. import audit, sessions
 from ..enums import GoalKind, GoalStatus, Role
 from ..errors import DomainError, ErrorCode, Problem, not_found
-from ..models import Alert, DottedLine, KeyResult, Kpi, Objective, OrgUnit, Person
+from ..models import Alert, DottedLine, KeyResult, Kpi, Objective, OrgUnit, Person, SessionFamily
 from ..models.goals import Owned
 from ..reporting import email_problem, manager_loop, normalise_email
 from ..tenancy import TenantScope
@@ -241,6 +241,12 @@ async def deactivate_many(
             .values_list("person_id", "manager_id")
         )
         await scope.query(DottedLine).filter(manager_id__in=batch).delete()
+        # their sessions end for good: a later reactivation does not revive them
+        await (
+            scope.query(SessionFamily)
+            .filter(person_id__in=batch, revoked_at__isnull=True)
+            .update(revoked_at=now, revoked_reason=sessions.INACTIVE, updated_at=now)
+        )
     for batch in _batches([pid for pid, _ in released]):
         await scope.query(Person).filter(id__in=batch).update(manager_id=None)
     await audit.record_each(

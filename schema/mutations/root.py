@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from .access_keys import AccessKeyMutations
+from .auth import AuthMutations
 from .cycles import CycleMutations
 from .insights import InsightMutations
 from .key_results import KeyResultMutations
@@ -36,5 +37,6 @@ class Mutation(
     PeopleMutations,
     RosterMutations,
     AccessKeyMutations,
+    AuthMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
