@@ -6,6 +6,7 @@ import strawberry
 
 from .access_keys import AccessKeyMutations
 from .cycles import CycleMutations
+from .identity_providers import IdentityProviderMutations
 from .insights import InsightMutations
 from .key_results import KeyResultMutations
 from .kpis import KpiMutations
@@ -36,5 +37,6 @@ class Mutation(
     PeopleMutations,
     RosterMutations,
     AccessKeyMutations,
+    IdentityProviderMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
