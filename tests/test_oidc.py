@@ -285,3 +285,9 @@ async def test_only_admins_configure_and_a_disabled_provider_refuses(world: Worl
     )
     assert off["data"]["disableOidc"]["identityProvider"]["active"] is False
     refused(await world.client.get(f"/auth/{SLUG}/oidc/login"), 404, "未启用单点登录")
+
+
+async def test_an_unreachable_provider_is_refused_at_login(world: World) -> None:
+    await world.provider.stop()  # the issuer's port is closed from now on
+    refused(await world.client.get(f"/auth/{SLUG}/oidc/login"), 502, "refused the sign-in")
+    assert await OidcLogin.all().count() == 0
