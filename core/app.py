@@ -35,6 +35,7 @@ from ..plugins.view import org_sources_of, system_scope, tenant_packs
 from ..schema import build_schema
 from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
+from ..schema.signin_pages import signin_routes
 from ..schema.subscriptions import authenticate_connection
 from . import events
 from .db import require_migrated, tortoise_config
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             Mount(SCIM_MOUNT, app=scim_routes(lambda tenant: system_scope(tenant, manager))),
             *oidc_routes(settings),
             WebSocketRoute("/graphql", graphql),
+            *signin_routes(),
             mount_static(),
         ],
         lifespan=lifespan,

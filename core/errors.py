@@ -33,6 +33,18 @@ class ErrorCode(StrEnum):
     CYCLE_CLOSED = "CYCLE_CLOSED"
     #: The person is deactivated (a leaver).
     INACTIVE = "INACTIVE"
+    #: Sign-in refused: the email or the password is wrong (never says which).
+    BAD_CREDENTIALS = "BAD_CREDENTIALS"
+    #: Sign-in refused for a while after repeated failures of the account.
+    LOCKED = "LOCKED"
+    #: Too many failed sign-ins from the client's address: wait before trying again.
+    RATE_LIMITED = "RATE_LIMITED"
+    #: An invitation or password reset link past its expiry.
+    LINK_EXPIRED = "LINK_EXPIRED"
+    #: An invitation or password reset link that has already been used.
+    LINK_USED = "LINK_USED"
+    #: A new password that breaks the password rules (length, common, contextual).
+    WEAK_PASSWORD = "WEAK_PASSWORD"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,9 @@ class Identity:
     role: Role
     person_id: int | None = None
     expires_at: datetime | None = None
+    #: The session family of a signed-in token (claim ``sid``, core/sessions.py); none
+    #: for tokens minted by ``goalgraph token``.
+    session_id: str | None = None
 
 
 def mint_token(identity: Identity, secret: str, ttl: timedelta) -> str:
@@ -42,6 +45,8 @@ def mint_token(identity: Identity, secret: str, ttl: timedelta) -> str:
     }
     if identity.person_id is not None:
         claims["sub"] = str(identity.person_id)
+    if identity.session_id is not None:
+        claims["sid"] = identity.session_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -62,12 +67,14 @@ def read_token(token: str, secret: str) -> Identity:
     try:
         role = Role(claims["role"])
         person = claims.get("sub")
+        sid = claims.get("sid")
         return Identity(
             tenant_id=int(claims["tid"]),
             tenant_slug=str(claims["tenant"]),
             role=role,
             person_id=int(person) if person is not None else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            session_id=str(sid) if sid is not None else None,
         )
     except (ValueError, TypeError) as exc:
         raise AuthError(f"invalid access token claims: {exc}") from exc

@@ -9,7 +9,7 @@ ids leak nothing across tenants.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
@@ -18,7 +18,7 @@ from tortoise.queryset import QuerySet
 from .enums import Role
 from .errors import AuthError, not_found
 from .identity import Identity
-from .models import DottedLine, OrgUnit, Person, Tenant, TenantOwned
+from .models import DottedLine, OrgUnit, Person, SessionFamily, Tenant, TenantOwned
 from .policy import PolicyLookup, PolicySource
 
 M = TypeVar("M", bound=TenantOwned)
@@ -128,14 +128,32 @@ async def open_scope(identity: Identity) -> TenantScope:
 
     A token whose tenant or person no longer exists (or whose person belongs to
     another tenant) is refused as unauthenticated: it names no one we know; so is the
-    token of a deactivated person. A person's explicit and dotted-line reports are
-    loaded with them (one query; admins see everything and skip it).
+    token of a deactivated person, and one of a session that has been revoked (signed
+    out, refresh token reused). The role is read from the person's row, so a role change
+    applies on the next request; a token without a person keeps its own role. A
+    person's explicit and dotted-line reports are loaded with them (one query; admins
+    see everything and skip it).
     """
     tenant = await Tenant.get_or_none(id=identity.tenant_id, slug=identity.tenant_slug)
     if tenant is None:
         raise AuthError("access token names an unknown tenant")
     actor = Actor(person=None, unit_path=None)
     if identity.person_id is not None:
+        row = await _signed_in_person(tenant, identity)
+        if not row.active:
+            raise AuthError("this person has been deactivated")
+        # the role is the person's as it is now, not as it was when the token was minted
+        identity = replace(identity, role=row.role)
+        unit: OrgUnit = row.org_unit
+        reports = frozenset() if identity.role is Role.ADMIN else await _reports(tenant, row)
+        actor = Actor(person=row, unit_path=unit.path, reports=reports)
+    return TenantScope(tenant, identity, actor)
+
+
+async def _signed_in_person(tenant: Tenant, identity: Identity) -> Person:
+    """The token's person with their unit, in one statement; for a token of a session
+    (claim ``sid``), loaded through the session, which must be live."""
+    if identity.session_id is None:
         row = (
             await Person.filter(id=identity.person_id, tenant_id=tenant.id)
             .select_related("org_unit")
@@ -143,12 +161,20 @@ async def open_scope(identity: Identity) -> TenantScope:
         )
         if row is None:
             raise AuthError("access token names an unknown person")
-        if not row.active:
-            raise AuthError("this person has been deactivated")
-        unit: OrgUnit = row.org_unit
-        reports = frozenset() if identity.role is Role.ADMIN else await _reports(tenant, row)
-        actor = Actor(person=row, unit_path=unit.path, reports=reports)
-    return TenantScope(tenant, identity, actor)
+        return row
+    family = (
+        await SessionFamily.filter(
+            sid=identity.session_id, tenant_id=tenant.id, person_id=identity.person_id
+        )
+        .select_related("person__org_unit")
+        .first()
+    )
+    if family is None:
+        raise AuthError("access token names an unknown session")
+    if family.revoked_at is not None:
+        raise AuthError("this session has ended: sign in again")
+    person: Person = family.person
+    return person
 
 
 async def _reports(tenant: Tenant, person: Person) -> frozenset[int]:

@@ -409,7 +409,7 @@ async def test_an_admin_binds_a_directory_and_syncs_it_over_graphql(
         client,
         CREATE,
         {"input": {"name": "x", "adapter": "dingtalk", "config": config}},
-        auth=token(t.tenant, Role.EMPLOYEE, t.admin),
+        auth=token(t.tenant, Role.EMPLOYEE),
     )
     assert refused["data"]["createOrgBinding"]["errors"][0]["code"] == "FORBIDDEN"
     unknown = await gql(

@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_org_source_members')]
+    dependencies = [('models', '0011_accounts')]
 
     initial = False
 

@@ -1,5 +1,6 @@
 """Tortoise models of goalgraph; every row but ``Tenant`` carries its tenant."""
 
+from .accounts import Account, AccountLink, RefreshToken, SessionFamily, SignInThrottle
 from .activity import AuditEvent, CheckIn, Measurement, MeasurementRevision
 from .base import TenantOwned
 from .credentials import AccessKey
@@ -23,6 +24,8 @@ from .tenant import Tenant
 
 __all__ = [
     "AccessKey",
+    "Account",
+    "AccountLink",
     "Adjustment",
     "Alert",
     "AuditEvent",
@@ -43,8 +46,11 @@ __all__ = [
     "PackEnablement",
     "Person",
     "Recommendation",
+    "RefreshToken",
     "RejectedRow",
     "Score",
+    "SessionFamily",
+    "SignInThrottle",
     "StageWeighting",
     "SyncJob",
     "SyncRun",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from .access_keys import AccessKeyMutations
+from .auth import AuthMutations
 from .cycles import CycleMutations
 from .identity_providers import IdentityProviderMutations
 from .insights import InsightMutations
@@ -38,5 +39,6 @@ class Mutation(
     RosterMutations,
     AccessKeyMutations,
     IdentityProviderMutations,
+    AuthMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
