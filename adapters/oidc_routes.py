@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..core import identity_providers as idp
+from ..core.errors import DomainError
 from ..core.secrets import SecretBox, SecretError
 from ..core.sessions import start_session
 from ..core.settings import Settings, secret_box_key
@@ -188,7 +189,10 @@ def oidc_routes(settings: Settings) -> list[Route]:
             person = await idp.match_person(tenant, provider, claims)
         except idp.SignInRefused as exc:
             return refuse(slug, exc.reason, 403, str(exc))
-        tokens = await start_session(tenant, person, settings, method="oidc")
+        try:
+            tokens = await start_session(tenant, person, settings, method="oidc")
+        except DomainError as exc:  # deactivated between the match and the session
+            return refuse(slug, idp.INACTIVE_PERSON, 403, str(exc))
         fragment = urlencode({"token": tokens.access_token, "refresh_token": tokens.refresh_token})
         target = provider.return_url or "/graphql"
         response = RedirectResponse(f"{target}#{fragment}", status_code=303)

@@ -119,6 +119,15 @@ async def test_a_person_signs_in_and_the_token_works_as_them(world: World) -> No
     body = await gql(world.client, VIEWER, auth=tokens["token"])
     assert body["data"]["viewer"]["person"]["id"] == gid("Person", world.company.employee.id)
     assert body["data"]["viewer"]["role"] == "EMPLOYEE"
+    started = await AuditEvent.get(action="session.started", actor_id=world.company.employee.id)
+    assert started.after["method"] == "oidc"  # type: ignore[index]
+    refreshed = await gql(
+        world.client,
+        "mutation($t: String!) { refreshSession(refreshToken: $t) { errors { code } "
+        "session { accessToken } } }",
+        {"t": tokens["refresh_token"]},
+    )
+    assert refreshed["data"]["refreshSession"]["errors"] == []
     # what the provider saw: PKCE S256, a nonce, a state, and the verifier at the token step
     asked = world.provider.authorize_requests[-1]
     assert asked["code_challenge_method"] == "S256"
