@@ -16,13 +16,15 @@ bilingual page: 400 for a missing, wrong, used or expired ``state``, 403 when th
 provider refused, the ID token is not valid, or the claims name no active person.
 Nothing is created unless just-in-time creation is on.
 
-Codes, tokens and secrets are never logged; refusals are logged with their reason.
+Codes, tokens and secrets are never logged (the callback's query is cut out of access
+log lines); refusals are logged with their reason.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -93,6 +95,26 @@ _PAGES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+_CALLBACK_QUERY = re.compile(r"(/oidc/callback\?)[^\s\"]*")
+
+
+class _RedactCallbackQuery(logging.Filter):
+    """Cuts the code and state out of access log lines of the callback (uvicorn logs
+    the request line with its query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _CALLBACK_QUERY.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _CALLBACK_QUERY.sub(r"\1…", record.msg)
+        return True
+
+
+_REDACT = _RedactCallbackQuery()
+
+
 def refusal_page(reason: str, status: int) -> HTMLResponse:
     """A bilingual (zh-CN, en) page saying why the sign-in was refused."""
     zh_title, en_title, zh, en = _PAGES.get(reason, _PAGES["provider"])
@@ -117,6 +139,9 @@ def redirect_uri(settings: Settings, slug: str) -> str:
 
 def oidc_routes(settings: Settings) -> list[Route]:
     """The two routes, for ``core/app.py`` to mount."""
+    access_log = logging.getLogger("uvicorn.access")
+    if _REDACT not in access_log.filters:
+        access_log.addFilter(_REDACT)
     box = SecretBox(secret_box_key(settings))
     clients = OidcClients()
     secure = settings.public_url.startswith("https://")

@@ -300,3 +300,16 @@ async def test_an_unreachable_provider_is_refused_at_login(world: World) -> None
     await world.provider.stop()  # the issuer's port is closed from now on
     refused(await world.client.get(f"/auth/{SLUG}/oidc/login"), 502, "refused the sign-in")
     assert await OidcLogin.all().count() == 0
+
+
+async def test_the_callback_query_is_cut_out_of_access_logs(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    line = f"/auth/{SLUG}/oidc/callback?code=the-code-123&state=the-state-456"
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", line, "1.1", 303
+    )
+    assert "/oidc/callback?…" in caplog.text
+    assert "the-code-123" not in caplog.text
+    assert "the-state-456" not in caplog.text
