@@ -24,6 +24,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from ..adapters.contract import DataAdapter
+from ..adapters.oidc_routes import oidc_routes
 from ..adapters.runner import Lease
 from ..adapters.scim.routes import MOUNT as SCIM_MOUNT
 from ..adapters.scim.routes import scim_routes
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/hooks/{binding:int}", webhook, methods=["POST"]),
             Mount(SCIM_MOUNT, app=scim_routes(lambda tenant: system_scope(tenant, manager))),
+            *oidc_routes(settings),
             WebSocketRoute("/graphql", graphql),
             *signin_routes(),
             mount_static(),

@@ -15,6 +15,7 @@ from .access_key_queries import AccessKeyQueries
 from .context import Info
 from .ids import decode, decode_optional
 from .insight_queries import InsightQueries
+from .mutations.identity_providers import IdentityProviderQueries
 from .org_queries import OrgQueries
 from .pack_queries import PackQueries
 from .pagination import Connection, paginate
@@ -54,6 +55,7 @@ class Query(
     InsightQueries,
     OrgQueries,
     AccessKeyQueries,
+    IdentityProviderQueries,
 ):
     @strawberry.field(description="Any object by its global id; null if not yours or absent.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:

@@ -6,6 +6,7 @@ from .base import TenantOwned
 from .credentials import AccessKey
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
+from .identity_providers import IdentityProvider, OidcLogin
 from .insights import Adjustment, Alert, Recommendation, TrainingRecord
 from .org import DottedLine, OrgUnit, Person
 from .packs import PackEnablement
@@ -32,12 +33,14 @@ __all__ = [
     "Cycle",
     "DataBinding",
     "DottedLine",
+    "IdentityProvider",
     "KeyResult",
     "Kpi",
     "KpiLink",
     "Measurement",
     "MeasurementRevision",
     "Objective",
+    "OidcLogin",
     "OrgSourceMember",
     "OrgUnit",
     "PackEnablement",

@@ -7,6 +7,7 @@ import strawberry
 from .access_keys import AccessKeyMutations
 from .auth import AuthMutations
 from .cycles import CycleMutations
+from .identity_providers import IdentityProviderMutations
 from .insights import InsightMutations
 from .key_results import KeyResultMutations
 from .kpis import KpiMutations
@@ -37,6 +38,7 @@ class Mutation(
     PeopleMutations,
     RosterMutations,
     AccessKeyMutations,
+    IdentityProviderMutations,
     AuthMutations,
 ):
     """All mutations; each returns a payload with typed ``errors``."""
