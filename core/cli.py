@@ -115,6 +115,11 @@ def token(
     from .models import Person, Tenant
 
     settings = get_settings()
+    if settings.env == "production":
+        raise _fail(
+            "goalgraph token is a development shortcut and is refused when "
+            "GOALGRAPH_ENV=production: sign in, or use an API key"
+        )
 
     async def run() -> str:
         async with connected(settings.database_url):

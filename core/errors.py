@@ -33,6 +33,8 @@ class ErrorCode(StrEnum):
     CYCLE_CLOSED = "CYCLE_CLOSED"
     #: The person is deactivated (a leaver).
     INACTIVE = "INACTIVE"
+    #: The change would leave the tenant without an active admin.
+    LAST_ADMIN = "LAST_ADMIN"
 
 
 @dataclass(frozen=True, slots=True)
