@@ -15,7 +15,9 @@ import pytest
 from goalgraph.core.access_keys import TOUCH_EVERY
 from goalgraph.core.models import AccessKey, AuditEvent, Cycle
 
+from . import test_subscriptions
 from .factories import Company, gid, gql, make_company
+from .test_subscriptions import Live, sign_in
 
 CREATE = """mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) {
   apiKey { id name prefix role createdAt expiresAt lastUsedAt revokedAt }
@@ -39,6 +41,10 @@ async def make_key(
     made = body["data"]["createApiKey"]
     assert made["errors"] == [], made
     return made["apiKey"], made["secret"]
+
+
+#: The real app served on a port of 127.0.0.1, for websockets.
+live = test_subscriptions.live
 
 
 @pytest.fixture
@@ -186,11 +192,11 @@ async def test_revoked_and_expired_keys_are_refused(
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "expired" in body["errors"][0]["message"]
     # and a revoked one
-    other, live = await make_key(client, company, "VIEWER")
-    assert (await gql(client, VIEWER, auth=live))["_status"] == 200
+    other, working = await make_key(client, company, "VIEWER")
+    assert (await gql(client, VIEWER, auth=working))["_status"] == 200
     revoked = await gql(client, REVOKE, {"id": other["id"]}, auth=company.token())
     assert revoked["data"]["revokeApiKey"]["apiKey"]["revokedAt"] is not None
-    body = await gql(client, VIEWER, auth=live)
+    body = await gql(client, VIEWER, auth=working)
     assert body["_status"] == 401
     assert "revoked" in body["errors"][0]["message"]
     again = await gql(client, REVOKE, {"id": other["id"]}, auth=company.token())
@@ -226,3 +232,17 @@ async def test_a_key_sees_only_its_own_tenant(client: httpx.AsyncClient, company
     key = await AccessKey.get(tenant_id=other.tenant.id, kind="api")
     body = await gql(client, REVOKE, {"id": gid("ApiKey", key.id)}, auth=company.token())
     assert body["data"]["revokeApiKey"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_a_key_signs_a_websocket_in_and_a_revoked_one_does_not(live: Live) -> None:
+    company = await make_company("acme")
+    made = await gql(
+        live.http, CREATE, {"i": {"name": "wall board", "role": "VIEWER"}}, auth=company.token()
+    )
+    key, secret = made["data"]["createApiKey"]["apiKey"], made["data"]["createApiKey"]["secret"]
+    ws = await live.connect()
+    assert await sign_in(ws, {"Authorization": f"Bearer {secret}"}) == {"type": "connection_ack"}
+    await ws.close()
+    await gql(live.http, REVOKE, {"id": key["id"]}, auth=company.token())
+    ws = await live.connect()
+    assert await sign_in(ws, {"Authorization": f"Bearer {secret}"}) == {"closed": 4403}
