@@ -11,12 +11,12 @@ import httpx
 import pytest
 import strawberry
 
-from goalgraph.core.enums import Role
+from goalgraph.core.enums import Direction, Role
 from goalgraph.core.errors import DomainError, ErrorCode
-from goalgraph.core.models import AuditEvent, Person
+from goalgraph.core.models import Alert, AuditEvent, Person
 from goalgraph.core.roles import ROOTS, Relation, markdown_table, matrix, parse
 from goalgraph.core.roster import RosterRow, apply_roster, plan_roster
-from goalgraph.core.services import people
+from goalgraph.core.services import kpis, people
 from goalgraph.core.settings import Settings
 from goalgraph.schema.build import EXTRA_TYPES, GoalGraphSchema, build_schema
 from goalgraph.schema.context import Context
@@ -232,6 +232,44 @@ async def test_consultants_read_no_one_elses_scorecard_nor_rankings(
         auth=auth,
     )
     assert "errors" not in own, own
+
+
+async def test_consultants_see_team_alerts_but_no_ones_personal_alerts(
+    client: httpx.AsyncClient,
+) -> None:
+    company = await make_company("acme")
+    made: dict[str, int] = {}
+    for name, unit, person in (
+        ("team", company.store.id, None),
+        ("personal", None, company.employee.id),
+    ):
+        kpi = await kpis.create_kpi(
+            company.scope,
+            metric_code="customer_wait_time",
+            title=name,
+            unit="min",
+            direction=Direction.LOWER_IS_BETTER,
+            target=3,
+            threshold=4,
+            owner_unit_id=unit,
+            owner_person_id=person,
+        )
+        alert = await company.scope.create(
+            Alert,
+            kpi_id=kpi.id,
+            owner_unit_id=unit,
+            owner_person_id=person,
+            owner_path=company.store.path,
+            misses=3,
+        )
+        made[name] = alert.id
+    query = "{ alerts { id } }"
+    admin = await gql(client, query, auth=company.token())
+    assert len(admin["data"]["alerts"]) == 2
+    consultant = await gql(client, query, auth=token(company.tenant, Role.CONSULTANT))
+    assert [a["id"] for a in consultant["data"]["alerts"]] == [gid("Alert", made["team"])]
+    employee = await gql(client, query, auth=company.token("employee"))
+    assert len(employee["data"]["alerts"]) == 2  # their own, and their unit's
 
 
 # ------------------------------------------------------------ setRole, the last admin
