@@ -3,7 +3,8 @@
 OKR transparency: objectives and key results are visible to the whole company.
 KPI values and scores of an individual are private to that person, the managers
 above them in the org tree, the people they report to outside it (an explicit
-solid-line manager, dotted-line managers: ``Actor.reports``), and admins. A KPI
+solid-line manager, dotted-line managers: ``Actor.reports``), and admins; never to
+consultants, who configure packs and templates but do not read others' scores. A KPI
 owned by an org unit is a team number and visible to the whole company.
 """
 
@@ -52,6 +53,9 @@ def can_see_values(scope: TenantScope, owner: OwnerRef) -> bool:
     """See a KPI's values and scores (an individual's are private, see module doc)."""
     if owner.person_id is None or scope.role is Role.ADMIN:
         return True
+    if scope.role is Role.CONSULTANT:
+        # consultants configure; they do not read individual scores, whoever reports to them
+        return owner.person_id == scope.actor.person_id
     if owner.person_id == scope.actor.person_id or owner.person_id in scope.actor.reports:
         return True
     return _manages(scope, owner)

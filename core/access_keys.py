@@ -1,11 +1,19 @@
 """Credentials systems present instead of a person's token: a tenant's SCIM
-provisioning credential (``AccessKey(kind="scim")``).
+provisioning credential (``AccessKey(kind="scim")``) and integration API keys
+(``kind="api"``) for the systems and pack adapters that push data through /graphql.
 
-A secret is 32 random bytes, prefixed ``gg_scim_`` so a leaked one is recognisable. It
-is returned once, by ``create_scim_credential``, and never stored: the row keeps its
+A secret is 32 random bytes, prefixed so a leaked one is recognisable (``gg_scim_`` for
+SCIM, ``gg_`` for API keys, the prefix secret scanners look for). It is returned once, by
+``create_scim_credential`` or ``create_api_key``, and never stored: the row keeps its
 SHA-256 (a lookup by hash is one indexed query; a slow password hash adds nothing to a
 256-bit secret) and its first characters (``prefix``), so an admin can tell keys apart.
 Nothing here logs or repeats a secret, not even in a refusal.
+
+An API key acts with the role an admin gave it, and no person: rules about a person's
+own goals, reports or unit never match it. It may hold any role but admin (a key that
+could make keys and assign roles would be an admin nobody answers for). Its use is
+recorded as ``last_used_at`` (at most once a minute) and its changes are audited with
+the actor role ``api_key:<id>``.
 """
 
 from __future__ import annotations
@@ -26,7 +34,12 @@ from .tenancy import Actor, TenantScope
 from .validation import Checks
 
 SCIM = "scim"
+API = "api"
 SECRET_PREFIX = "gg_scim_"
+#: What every API key starts with; ``schema/context.py`` tells a key from a JWT by it.
+API_KEY_PREFIX = "gg_"
+#: The roles an API key may hold: any but admin.
+API_KEY_ROLES = (Role.CONSULTANT, Role.MANAGER, Role.EMPLOYEE, Role.VIEWER)
 PREFIX_LENGTH = 12
 #: ``last_used_at`` is written at most this often, so busy provisioning does not turn
 #: every request into a write.
@@ -139,12 +152,152 @@ async def verify_scim_credential(secret: str) -> AccessKey:
     )
     if key is None:
         raise AuthError("unknown SCIM credential")
+    return await _live(key, "SCIM credential")
+
+
+async def _live(key: AccessKey, what: str) -> AccessKey:
+    """``key`` unless revoked or expired (AuthError), its use recorded at most once a
+    minute."""
     now = datetime.now(UTC)
     if key.revoked_at is not None:
-        raise AuthError("this SCIM credential has been revoked")
+        raise AuthError(f"this {what} has been revoked")
     if key.expires_at is not None and key.expires_at <= now:
-        raise AuthError("this SCIM credential has expired")
+        raise AuthError(f"this {what} has expired")
     if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
         key.last_used_at = now
         await AccessKey.filter(id=key.id).update(last_used_at=now)
     return key
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+class ApiKeyScope(TenantScope):
+    """A tenant scope acting for an API key: the key's role, no person, audited as
+    ``api_key:<id>``."""
+
+    def __init__(self, base: TenantScope, key_id: int) -> None:
+        super().__init__(base.tenant, base.identity, base.actor, base.policy_source)
+        self.key_id = key_id
+
+    @property
+    def actor_role(self) -> str:
+        return f"api_key:{self.key_id}"
+
+
+def _require_key_admin(scope: TenantScope) -> None:
+    if scope.role is not Role.ADMIN:
+        raise forbidden("only admins may manage API keys")
+
+
+async def create_api_key(
+    scope: TenantScope, name: str, role: Role | str, expires_at: datetime | None = None
+) -> NewCredential:
+    """A new API key of the scope's tenant (admins) acting as ``role`` (any but admin)
+    until ``expires_at`` (None: until revoked); audited without its secret."""
+    _require_key_admin(scope)
+    checks = Checks()
+    checks.text("name", name, 200)
+    wanted: Role | None = None
+    try:
+        wanted = Role(role)
+    except ValueError:
+        checks.add(ErrorCode.INVALID, f"unknown role {role!r}", "role")
+    if wanted is Role.ADMIN:
+        checks.add(
+            ErrorCode.INVALID,
+            "an API key cannot be an admin: give it the role its integration needs "
+            f"({', '.join(r.value for r in API_KEY_ROLES)})",
+            "role",
+        )
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= datetime.now(UTC):
+            checks.add(ErrorCode.OUT_OF_RANGE, "the expiry must be in the future", "expiresAt")
+    checks.done()
+    assert wanted is not None
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    async with in_transaction():
+        key = await scope.create(
+            AccessKey,
+            kind=API,
+            name=name.strip(),
+            prefix=secret[:PREFIX_LENGTH],
+            secret_hash=hash_secret(secret),
+            role=wanted.value,
+            expires_at=expires_at,
+            created_by_id=scope.actor.person_id,
+        )
+        await audit.record(
+            scope,
+            "api_key.created",
+            "access_key",
+            key.id,
+            None,
+            {
+                "name": key.name,
+                "prefix": key.prefix,
+                "kind": API,
+                "role": wanted.value,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return NewCredential(key, secret)
+
+
+async def revoke_api_key(scope: TenantScope, key_id: int) -> AccessKey:
+    """Revoke an API key (admins): requests with it are refused from now on."""
+    _require_key_admin(scope)
+    key = await scope.query(AccessKey).filter(id=key_id, kind=API).first()
+    if key is None:
+        raise not_found("API key", "id")
+    if key.revoked_at is not None:
+        raise DomainError.single(ErrorCode.INVALID, "API key is already revoked", "id")
+    now = datetime.now(UTC)
+    async with in_transaction():
+        key.revoked_at = now
+        await key.save(update_fields=["revoked_at", "updated_at"])
+        await audit.record(
+            scope,
+            "api_key.revoked",
+            "access_key",
+            key.id,
+            {"revoked_at": None},
+            {"revoked_at": now.isoformat()},
+        )
+    return key
+
+
+async def api_keys(scope: TenantScope) -> list[AccessKey]:
+    """The tenant's API keys, oldest first, revoked and expired ones included (admins)."""
+    _require_key_admin(scope)
+    return await scope.query(AccessKey).filter(kind=API).order_by("id")
+
+
+def is_api_key(token: str) -> bool:
+    """Whether a bearer token is meant as an API key (a JWT never starts with ``gg_``)."""
+    return token.startswith(API_KEY_PREFIX)
+
+
+async def verify_api_key(secret: str) -> AccessKey:
+    """The live API key ``secret`` is, with its tenant loaded (one query; a second, at
+    most once a minute, records its use), or AuthError."""
+    if not is_api_key(secret):
+        raise AuthError("not an API key")
+    key = (
+        await AccessKey.filter(secret_hash=hash_secret(secret), kind=API)
+        .select_related("tenant")
+        .first()
+    )
+    if key is None:
+        raise AuthError("unknown API key")
+    return await _live(key, "API key")
+
+
+async def api_key_scope(secret: str) -> ApiKeyScope:
+    """The scope a request made with API key ``secret`` runs in, or AuthError."""
+    key = await verify_api_key(secret)
+    tenant: Tenant = key.tenant
+    identity = Identity(tenant.id, tenant.slug, Role(key.role or Role.VIEWER), None, key.expires_at)
+    return ApiKeyScope(TenantScope(tenant, identity, Actor(None, None)), key.id)

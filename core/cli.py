@@ -115,6 +115,13 @@ def token(
     from .models import Person, Tenant
 
     settings = get_settings()
+    if settings.env == "production":
+        err.print(
+            "[bold red]error:[/] goalgraph token is a development shortcut, refused when "
+            "GOALGRAPH_ENV=production: sign in, or use an API key",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=2)
 
     async def run() -> str:
         async with connected(settings.database_url):
@@ -137,6 +144,14 @@ def token(
             return mint_token(identity, settings.secret, ttl)
 
     print(asyncio.run(run()))
+
+
+@app.command()
+def roles() -> None:
+    """Print the role matrix (core/roles.toml) as the Markdown tables of docs/security.md."""
+    from .roles import markdown_table
+
+    print(markdown_table(), end="")
 
 
 @app.command()

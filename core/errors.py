@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     LINK_USED = "LINK_USED"
     #: A new password that breaks the password rules (length, common, contextual).
     WEAK_PASSWORD = "WEAK_PASSWORD"
+    #: The change would leave the tenant without an active admin.
+    LAST_ADMIN = "LAST_ADMIN"
 
 
 @dataclass(frozen=True, slots=True)

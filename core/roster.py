@@ -49,7 +49,12 @@ from .enums import OrgUnitKind, Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
 from .models import Alert, OrgUnit, Person
 from .reporting import email_problem, manager_loops, normalise_email, parse_role
-from .services.people import deactivate_many
+from .services.people import (
+    LAST_ADMIN_MESSAGE,
+    deactivate_many,
+    keeps_an_admin,
+    role_change_problem,
+)
 from .tenancy import TenantScope
 
 #: Rows per statement when writing: every batch costs the same few statements.
@@ -530,6 +535,36 @@ class _Planner:
     def problem(self, line: int | None, code: ErrorCode, message: str) -> None:
         self.plan.problems.append(RowProblem(line, code, message))
 
+    def check_roles(self) -> None:
+        """Roles the actor may not give (admin is granted and taken by admins), and the
+        tenant's last active admin, by the rules of ``core/services/people``."""
+        actor = self.scope.role
+        for new in self.writes.new_people:
+            refused = role_change_problem(actor, None, new.values["role"])
+            if refused:
+                self.problem(new.line, ErrorCode.FORBIDDEN, refused)
+        admins = {p.id for p in self.people if p.active and Role(p.role) is Role.ADMIN}
+        losing: dict[int, int | None] = {p.id: None for p in self.writes.deactivate}
+        gaining = {
+            -(index + 1)
+            for index, new in enumerate(self.writes.new_people)
+            if new.values["role"] is Role.ADMIN
+        }
+        for update in self.writes.person_updates:
+            before = Role(update.row.role)
+            after = Role(update.values.get("role", before))
+            refused = role_change_problem(actor, before, after)
+            if refused:
+                self.problem(update.line, ErrorCode.FORBIDDEN, refused)
+            active = update.row.active or bool(update.values.get("active"))
+            if after is Role.ADMIN and active and update.row.id not in admins:
+                gaining.add(update.row.id)
+            if before is Role.ADMIN and after is not Role.ADMIN:
+                losing[update.row.id] = update.line
+        if not keeps_an_admin(admins, losing, gaining):
+            lines = [line for pid, line in losing.items() if pid in admins and line is not None]
+            self.problem(max(lines) if lines else None, ErrorCode.LAST_ADMIN, LAST_ADMIN_MESSAGE)
+
     def plan_people(
         self, rows: Sequence[RosterRow], deactivate_missing: bool, missing_scope: MissingScope
     ) -> None:
@@ -906,6 +941,7 @@ async def plan_roster(
     planner = _Planner(scope, existing_units, people, plan)
     planner.plan_units(list(units), rows)
     planner.plan_people(rows, deactivate_missing, missing_scope)
+    planner.check_roles()
     plan.problems.sort(key=lambda p: (p.line is not None, p.line or 0))
     if not plan.problems:
         planner.writes.person_unit = {p.id: p.org_unit_id for p in people}

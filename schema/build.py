@@ -1,4 +1,5 @@
-"""Building the schema with its guards: error masking and query-size limits."""
+"""Building the schema with its guards: the role matrix, error masking and query-size
+limits."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from strawberry.types import ExecutionContext
 from .errors import is_expected, should_mask
 from .mutations.root import Mutation
 from .queries import Query
+from .role_guard import guard_root_fields
 from .subscriptions import FreshReads, Subscription
 from .types.goals import KeyResult, Kpi, Objective
 from .types.org import Cycle, OrgUnit, Person
@@ -45,10 +47,12 @@ def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Sc
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=should_mask))
-    return GoalGraphSchema(
+    schema = GoalGraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=EXTRA_TYPES,
         extensions=extensions,  # type: ignore[arg-type]
     )
+    guard_root_fields(schema)  # deny by default: core/roles.toml
+    return schema

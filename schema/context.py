@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from ..adapters.syncer import Syncer
+from ..core.access_keys import api_key_scope, is_api_key
 from ..core.errors import AuthError, ErrorCode
 from ..core.identity import bearer_token, read_token
 from ..core.policy import PolicyLookup
@@ -52,6 +53,11 @@ class Context:
             if isinstance(self.response, Response):
                 self.response.status_code = 401
             raise ApiError(ErrorCode.UNAUTHENTICATED, self.auth_error or "not authenticated")
+        return self._scope
+
+    @property
+    def signed_in(self) -> TenantScope | None:
+        """The caller's scope, or None when they are not signed in (never raises)."""
         return self._scope
 
     @property
@@ -97,9 +103,13 @@ class Context:
         self._cycle_scores = {}
 
     async def sign_in(self, token: str) -> None:
-        """Open the scope of ``token``'s tenant and identity, or raise ``AuthError``."""
+        """Open the scope of ``token``'s tenant and identity, or raise ``AuthError``:
+        an API key (``gg_…``) acts as its role with no person, anything else is a JWT."""
         self._scope = None
-        scope = await open_scope(read_token(token, self.settings.secret))
+        if is_api_key(token):
+            scope: TenantScope = await api_key_scope(token)
+        else:
+            scope = await open_scope(read_token(token, self.settings.secret))
         scope.policy_source = self.scoring_policies
         self._scope = scope
         self.auth_error = None

@@ -3,8 +3,10 @@
 An alert is for the KPI's owner and the managers above them; a recommendation for the
 person, their managers and admins (managers above them in the org tree, and the people
 they report to outside it: ``Actor.reports``); an adjustment for the unit's managers (who decide)
-and its members. Admins and consultants see the whole tenant. Each rule is a queryset
-filter, so lists stay one query whatever the caller's role.
+and its members. Admins see the whole tenant; consultants too, except what is about an
+individual: they see the alerts of team KPIs (owned by units) and their own, and their
+own recommendations only. Each rule is a queryset filter, so lists stay one query
+whatever the caller's role.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ def _reports(scope: TenantScope, column: str) -> Q:
 
 def alerts_for(scope: TenantScope) -> QuerySet[Alert]:
     query = scope.query(Alert)
-    if scope.role in _WHOLE_TENANT:
+    if scope.role is Role.ADMIN:
         return query
+    if scope.role is Role.CONSULTANT:
+        mine = Q(owner_person_id=scope.actor.person_id or 0)
+        return query.filter(Q(owner_person_id__isnull=True) | mine)
     reports = _reports(scope, "owner_person_id")
     if scope.role is Role.MANAGER:
         return query.filter(Q(owner_path__startswith=_unit_path(scope)) | reports)
@@ -45,7 +50,9 @@ def alerts_for(scope: TenantScope) -> QuerySet[Alert]:
 
 def can_see_alert(scope: TenantScope, owner_path: str, owner_person_id: int | None) -> bool:
     """The rule of ``alerts_for`` for one alert (live events carry no row to filter)."""
-    if scope.role in _WHOLE_TENANT or owner_person_id in scope.actor.reports:
+    if scope.role is Role.CONSULTANT:
+        return owner_person_id is None or owner_person_id == scope.actor.person_id
+    if scope.role is Role.ADMIN or owner_person_id in scope.actor.reports:
         return True
     if scope.role is Role.MANAGER:
         return owner_path.startswith(_unit_path(scope))
@@ -58,6 +65,8 @@ def recommendations_for(scope: TenantScope) -> QuerySet[Recommendation]:
     query = scope.query(Recommendation)
     if scope.role is Role.ADMIN:
         return query
+    if scope.role is Role.CONSULTANT:
+        return query.filter(person_id=scope.actor.person_id or 0)
     reports = _reports(scope, "person_id")
     if scope.role is Role.MANAGER:
         return query.filter(Q(person__org_unit__path__startswith=_unit_path(scope)) | reports)

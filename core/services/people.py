@@ -11,6 +11,12 @@ stay, their open goals are listed (and may be handed over at once or later), and
 tokens stop working (``core/tenancy.open_scope``). A person's unit and role are audited
 with their before values, so scorecards ``asOf`` a moment before a move are scored with
 the person where they were then (``core/scoring/history.py``).
+
+Roles: only admins grant or take away the admin role (``set_role``, or ``role`` in
+``update_person``); consultants, who set up people too, assign the other roles. A tenant
+always keeps one active admin: one rule (``keeps_an_admin``) refuses, with LAST_ADMIN,
+a role change, a deactivation (by an admin, SCIM or a directory sync, all through
+``deactivate_many``) or a roster import that would leave none.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from tortoise.transactions import in_transaction
 
 from .. import audit, sessions
 from ..enums import GoalKind, GoalStatus, Role
-from ..errors import DomainError, ErrorCode, Problem, not_found
+from ..errors import DomainError, ErrorCode, Problem, forbidden, not_found
 from ..models import Alert, DottedLine, KeyResult, Kpi, Objective, OrgUnit, Person, SessionFamily
 from ..models.goals import Owned
 from ..reporting import email_problem, manager_loop, normalise_email
@@ -63,6 +69,43 @@ _FIELDS = {
     "manager_id": "managerId",
     "role": "role",
 }
+
+
+LAST_ADMIN_MESSAGE = (
+    "this would leave the tenant without an active admin: make someone else admin first"
+)
+
+
+def keeps_an_admin(
+    admins: Collection[int], losing: Collection[int], gaining: Collection[int] = ()
+) -> bool:
+    """The one last-admin rule: a change that takes the admin role (a new role, a
+    deactivation) from ``losing`` is allowed while an active admin remains, among
+    ``admins`` (the active admins now) not losing it, or among ``gaining``."""
+    left = set(admins) - set(losing)
+    return not (set(admins) & set(losing)) or bool(left) or bool(set(gaining))
+
+
+def role_change_problem(actor: Role, before: Role | None, after: Role) -> str | None:
+    """Why ``actor`` may not change a role from ``before`` (None: a new person) to
+    ``after``, or None: granting or taking away admin is for admins."""
+    if actor is Role.ADMIN or before == after:
+        return None
+    if after is Role.ADMIN or before is Role.ADMIN:
+        return "only admins may grant or take away the admin role"
+    return None
+
+
+async def require_an_admin_left(scope: TenantScope, losing: Collection[int]) -> None:
+    """LAST_ADMIN unless an active admin remains once ``losing`` are no longer admins
+    (one query)."""
+    if not losing:
+        return
+    admins = _ids(
+        await scope.query(Person).filter(active=True, role=Role.ADMIN).values_list("id", flat=True)
+    )
+    if not keeps_an_admin(admins, losing):
+        raise DomainError.single(ErrorCode.LAST_ADMIN, LAST_ADMIN_MESSAGE, "role")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +169,9 @@ async def create_person(
     }
     _check(values)
     values = _normalised(values)
+    refused = role_change_problem(scope.role, None, values["role"])
+    if refused:
+        raise forbidden(refused, "role")
     await _unique(scope, values)
     await _active_unit(scope, org_unit_id, "orgUnitId")
     if manager_id is not None:
@@ -153,6 +199,13 @@ async def update_person(scope: TenantScope, person_id: int, changes: dict[str, A
     person = await scope.get(Person, person_id, "id")
     _check(changes)
     values = _normalised(changes)
+    if "role" in values:
+        before_role = Role(person.role)
+        refused = role_change_problem(scope.role, before_role, values["role"])
+        if refused:
+            raise forbidden(refused, "role")
+        if person.active and before_role is Role.ADMIN and values["role"] is not Role.ADMIN:
+            await require_an_admin_left(scope, [person.id])
     await _unique(scope, values, exclude_id=person.id)
     moving = "org_unit_id" in values and values["org_unit_id"] != person.org_unit_id
     unit = await _active_unit(scope, values["org_unit_id"], "orgUnitId") if moving else None
@@ -172,6 +225,14 @@ async def update_person(scope: TenantScope, person_id: int, changes: dict[str, A
         if new:
             await audit.record(scope, "person.updated", "person", person.id, old, new)
     return person
+
+
+async def set_role(scope: TenantScope, person_id: int, role: Role) -> Person:
+    """Give a person another role (admins only); audited as a change of the person. The
+    tenant's last active admin keeps the role (LAST_ADMIN)."""
+    if scope.role is not Role.ADMIN:
+        raise forbidden("only admins may assign roles")
+    return await update_person(scope, person_id, {"role": role})
 
 
 async def deactivate_person(
@@ -218,6 +279,7 @@ async def deactivate_many(
     ids = sorted(set(person_ids))
     if not ids:
         return []
+    await require_an_admin_left(scope, ids)
     now = now or datetime.now(UTC)
     released: list[tuple[int, int]] = []
     dotted: list[tuple[int, int]] = []

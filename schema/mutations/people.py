@@ -249,3 +249,13 @@ class PeopleMutations:
                 [decode(m, "Person", "managerIds") for m in manager_ids],
             )
         )
+
+    @strawberry.mutation(
+        description="Give a person another role (admins; audited). The last active admin "
+        "keeps theirs (LAST_ADMIN)."
+    )
+    async def set_role(self, info: Info, person_id: relay.GlobalID, role: Role) -> PersonPayload:
+        scope = info.context.scope
+        return await _payload(
+            lambda: service.set_role(scope, decode(person_id, "Person", "personId"), role)
+        )
