@@ -114,18 +114,24 @@ async def create_scim_credential(scope: TenantScope, name: str) -> NewCredential
 async def revoke_scim_credential(scope: TenantScope, key_id: int) -> AccessKey:
     """Revoke a credential (admins): requests with it are refused from now on."""
     _require_admin(scope)
-    key = await scope.query(AccessKey).filter(id=key_id, kind=SCIM).first()
+    return await _revoke(scope, key_id, SCIM, "SCIM credential", "scim_credential.revoked")
+
+
+async def _revoke(scope: TenantScope, key_id: int, kind: str, what: str, action: str) -> AccessKey:
+    """Revoke a key of ``kind`` (the caller checked the role), audited: the one way both
+    SCIM credentials and API keys end."""
+    key = await scope.query(AccessKey).filter(id=key_id, kind=kind).first()
     if key is None:
-        raise not_found("SCIM credential", "id")
+        raise not_found(what, "id")
     if key.revoked_at is not None:
-        raise DomainError.single(ErrorCode.INVALID, "credential is already revoked", "id")
+        raise DomainError.single(ErrorCode.INVALID, f"{what} is already revoked", "id")
     now = datetime.now(UTC)
     async with in_transaction():
         key.revoked_at = now
         await key.save(update_fields=["revoked_at", "updated_at"])
         await audit.record(
             scope,
-            "scim_credential.revoked",
+            action,
             "access_key",
             key.id,
             {"revoked_at": None},
@@ -249,24 +255,7 @@ async def create_api_key(
 async def revoke_api_key(scope: TenantScope, key_id: int) -> AccessKey:
     """Revoke an API key (admins): requests with it are refused from now on."""
     _require_key_admin(scope)
-    key = await scope.query(AccessKey).filter(id=key_id, kind=API).first()
-    if key is None:
-        raise not_found("API key", "id")
-    if key.revoked_at is not None:
-        raise DomainError.single(ErrorCode.INVALID, "API key is already revoked", "id")
-    now = datetime.now(UTC)
-    async with in_transaction():
-        key.revoked_at = now
-        await key.save(update_fields=["revoked_at", "updated_at"])
-        await audit.record(
-            scope,
-            "api_key.revoked",
-            "access_key",
-            key.id,
-            {"revoked_at": None},
-            {"revoked_at": now.isoformat()},
-        )
-    return key
+    return await _revoke(scope, key_id, API, "API key", "api_key.revoked")
 
 
 async def api_keys(scope: TenantScope) -> list[AccessKey]:
