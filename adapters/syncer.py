@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from tortoise.expressions import Q
 
+from ..core import rls
 from ..core.enums import SyncStatus
 from ..core.models import DataBinding, RejectedRow, SyncJob, SyncRun, Tenant
 from ..core.secrets import SecretBox
@@ -129,25 +130,24 @@ class Syncer:
         return run
 
     async def due(self) -> list[DataBinding]:
-        """Bindings whose scheduled run is due and whose job is free."""
+        """Bindings whose scheduled run is due and whose job is free, of every tenant,
+        each with its tenant (one statement)."""
         now = datetime.now(UTC)
-        jobs = (
-            await SyncJob.filter(next_run_at__lte=now, binding__active=True)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .order_by("next_run_at")
-            .prefetch_related("binding")
-        )
+        with rls.every_tenant():
+            jobs = (
+                await SyncJob.filter(next_run_at__lte=now, binding__active=True)
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+                .order_by("next_run_at")
+                .select_related("binding__tenant")
+            )
         return [job.binding for job in jobs]
 
     async def tick(self) -> int:
         """Run every due binding once; returns how many ran."""
         ran = 0
-        tenants: dict[int, Tenant] = {}
         for binding in await self.due():
-            tenant = tenants.get(binding.tenant_id) or await Tenant.get(id=binding.tenant_id)
-            tenants[tenant.id] = tenant
             try:
-                run = await self.run(self.system_scope(tenant), binding, "schedule")
+                run = await self.run(self.system_scope(binding.tenant), binding, "schedule")
             except SyncBusy:
                 continue  # another worker took it between our look and our claim
             except UnknownAdapter as exc:

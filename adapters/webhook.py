@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from ..core import rls
 from ..core.models import DataBinding, Tenant, WebhookDelivery
 from ..core.secrets import SecretBox, SecretError
 from ..core.tenancy import TenantScope
@@ -88,9 +89,13 @@ def webhook_endpoint(
         return JSONResponse({"error": message}, status_code=status)
 
     async def endpoint(request: Request) -> JSONResponse:
-        binding = await DataBinding.get_or_none(id=request.path_params["binding"])
+        with rls.every_tenant():  # the URL names the binding, not its tenant
+            binding = await DataBinding.get_or_none(
+                id=request.path_params["binding"]
+            ).select_related("tenant")
         if binding is None or binding.adapter != WebhookAdapter.name or not binding.active:
             return refuse(404, "no active webhook binding with this id")
+        rls.bind(binding.tenant_id)
         try:
             config = WebhookConfig.model_validate({**binding.config, **box.open(binding.secrets)})
         except (SecretError, ValueError):
@@ -115,7 +120,7 @@ def webhook_endpoint(
             batch = parse_batch(body)
         except ValueError as exc:
             return refuse(400, str(exc))
-        tenant = await Tenant.get(id=binding.tenant_id)
+        tenant: Tenant = binding.tenant
         scope = scope_for(tenant)
         try:
             async with in_transaction():

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from . import audit
+from . import audit, rls
 from .enums import Role
 from .errors import AuthError, DomainError, ErrorCode, forbidden, not_found
 from .identity import Identity
@@ -151,14 +151,24 @@ async def verify_scim_credential(secret: str) -> AccessKey:
     second, at most once a minute, records its use), or AuthError."""
     if not secret.startswith(SECRET_PREFIX):
         raise AuthError("not a SCIM credential")
-    key = (
-        await AccessKey.filter(secret_hash=hash_secret(secret), kind=SCIM)
-        .select_related("tenant")
-        .first()
-    )
+    key = await _by_digest(secret, SCIM)
     if key is None:
         raise AuthError("unknown SCIM credential")
     return await _live(key, "SCIM credential")
+
+
+async def _by_digest(secret: str, kind: str) -> AccessKey | None:
+    """The credential whose digest ``secret`` has, with its tenant, looked up across
+    tenants (the secret is all the caller shows); the task is then bound to its tenant."""
+    with rls.every_tenant():
+        key = (
+            await AccessKey.filter(secret_hash=hash_secret(secret), kind=kind)
+            .select_related("tenant")
+            .first()
+        )
+    if key is not None:
+        rls.bind(key.tenant_id)
+    return key
 
 
 async def _live(key: AccessKey, what: str) -> AccessKey:
@@ -274,11 +284,7 @@ async def verify_api_key(secret: str) -> AccessKey:
     most once a minute, records its use), or AuthError."""
     if not is_api_key(secret):
         raise AuthError("not an API key")
-    key = (
-        await AccessKey.filter(secret_hash=hash_secret(secret), kind=API)
-        .select_related("tenant")
-        .first()
-    )
+    key = await _by_digest(secret, API)
     if key is None:
         raise AuthError("unknown API key")
     return await _live(key, "API key")

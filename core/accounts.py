@@ -41,7 +41,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from . import audit
+from . import audit, rls
 from .enums import Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
 from .models import Account, AccountLink, Person, SignInThrottle, Tenant
@@ -273,13 +273,15 @@ async def _issue_link(
 async def open_link(secret: str, purpose: str, tenant_slug: str | None = None) -> AccountLink:
     """The usable link ``secret`` is (its person and tenant loaded), or why not: not
     found (also for another tenant's link), used, expired, or its person deactivated."""
-    link = (
-        await AccountLink.filter(secret_hash=hash_secret(secret), purpose=purpose)
-        .select_related("person", "tenant")
-        .first()
-    )
+    with rls.every_tenant():  # the link's secret is all the caller shows
+        link = (
+            await AccountLink.filter(secret_hash=hash_secret(secret), purpose=purpose)
+            .select_related("person", "tenant")
+            .first()
+        )
     if link is None or (tenant_slug is not None and link.tenant.slug != tenant_slug):
         raise DomainError.single(ErrorCode.NOT_FOUND, "this link is not valid", "secret")
+    rls.bind(link.tenant_id)
     if link.used_at is not None:
         raise DomainError.single(ErrorCode.LINK_USED, "this link has already been used", "secret")
     if link.expires_at <= datetime.now(UTC):
@@ -369,6 +371,7 @@ async def sign_in(
     if tenant is None:
         await _verify(_dummy_hash(), candidate)
         raise DomainError.single(ErrorCode.BAD_CREDENTIALS, BAD_CREDENTIALS)
+    rls.bind(tenant.id)
     address = (address or "unknown")[:64]
     throttle = await SignInThrottle.get_or_none(tenant_id=tenant.id, address=address)
     if (

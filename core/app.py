@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -37,8 +38,8 @@ from ..schema.context import Context, build_context
 from ..schema.ide import graphiql_html, mount_static
 from ..schema.signin_pages import signin_routes
 from ..schema.subscriptions import authenticate_connection
-from . import events
-from .db import require_migrated, tortoise_config
+from . import events, rls
+from .db import check_connection_role, is_postgres, require_migrated, tortoise_config
 from .insights.scan import scan
 from .models import SyncRun
 from .secrets import SecretBox
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             aiohttp.ClientSession() as session,
         ):
             await require_migrated(settings.database_url)
+            if is_postgres(settings.database_url):
+                await check_connection_role(production=settings.env == "production")
             bus = events.InProcessBus()
             previous_bus = events.install(bus)
             graphql.syncer = make_syncer(settings, manager, session)
@@ -176,5 +179,6 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             *signin_routes(),
             mount_static(),
         ],
+        middleware=[Middleware(rls.Unbound)],
         lifespan=lifespan,
     )

@@ -11,18 +11,22 @@ import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from ..plugins.cli import app as packs_app
-from .db import connected, migrate
+from . import rls
+from .db import connected, migrate_as_owner, redact_url
 from .enums import Role
 from .errors import DomainError
 from .identity import Identity, mint_token
 from .settings import DEV_SECRET, get_settings
 from .tenant_cli import app as tenant_app
+
+if TYPE_CHECKING:
+    from .models import Tenant
 
 app = typer.Typer(help="goalgraph: OKR and KPI as one goal graph.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
@@ -33,6 +37,18 @@ err = Console(stderr=True)
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code=2)
+
+
+async def _tenant_named(slug: str, hint: str = "") -> Tenant:
+    """The tenant a command names (``--tenant``), the task bound to it (``core/rls``),
+    or a one-line refusal."""
+    from .models import Tenant
+
+    row = await Tenant.get_or_none(slug=slug)
+    if row is None:
+        raise _fail(f"no tenant with slug {slug!r}{hint}")
+    rls.bind(row.id)
+    return row
 
 
 @app.command()
@@ -50,16 +66,21 @@ def serve(
             "[yellow]tokens are signed with the development secret: "
             "set GOALGRAPH_SECRET before serving real data[/]"
         )
-    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {settings.database_url})")
+    database = redact_url(settings.database_url)
+    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {database})")
     uvicorn.run("goalgraph.core.app:create_app", factory=True, host=host, port=port, reload=reload)
 
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Bring the database to the newest schema (safe to run again)."""
-    url = get_settings().database_url
-    asyncio.run(migrate(url))
-    err.print(f"[green]database is up to date[/] ({url})")
+    """Bring the database to the newest schema (safe to run again).
+
+    On PostgreSQL it runs as GOALGRAPH_MIGRATE_DATABASE_URL's role when that is set (the
+    tables' owner), puts every tenant table under row-level security and grants the
+    role of GOALGRAPH_DATABASE_URL, which the app connects as, what it needs.
+    """
+    url = asyncio.run(migrate_as_owner(get_settings()))
+    err.print(f"[green]database is up to date[/] ({redact_url(url)})")
 
 
 @app.command()
@@ -69,10 +90,11 @@ def demo() -> None:
     from ..plugins.manufacturing.demo import seed_textile
     from ..plugins.retail.demo import seed_demo
 
-    url = get_settings().database_url
+    settings = get_settings()
+    url = settings.database_url
 
     async def run() -> None:
-        await migrate(url)
+        await migrate_as_owner(settings)
         async with connected(url):
             if await seed_textile():
                 err.print("[green]demo tenant 'textile' created[/] (the piece-rate disconnect)")
@@ -112,7 +134,7 @@ def token(
     hours: Annotated[int | None, typer.Option(help="Lifetime; default from settings.")] = None,
 ) -> None:
     """Mint a development access token; the token is printed alone on the last line."""
-    from .models import Person, Tenant
+    from .models import Person
 
     settings = get_settings()
     if settings.env == "production":
@@ -125,9 +147,7 @@ def token(
 
     async def run() -> str:
         async with connected(settings.database_url):
-            row = await Tenant.get_or_none(slug=tenant)
-            if row is None:
-                raise _fail(f"no tenant with slug {tenant!r} (run `goalgraph demo`?)")
+            row = await _tenant_named(tenant, " (run `goalgraph demo`?)")
             person_id: int | None = None
             if person is not None:
                 query = Person.filter(tenant_id=row.id)
@@ -167,7 +187,7 @@ def sync(
     from ..plugins.manager import PackManager
     from .app import make_syncer
     from .enums import SyncStatus
-    from .models import DataBinding, Tenant
+    from .models import DataBinding
 
     if binding is None and tenant is None and not all_:
         raise _fail("give --binding ID, --tenant SLUG or --all")
@@ -180,11 +200,10 @@ def sync(
             if binding is not None:
                 query = DataBinding.filter(id=binding)
             if tenant is not None:
-                row = await Tenant.get_or_none(slug=tenant)
-                if row is None:
-                    raise _fail(f"no tenant with slug {tenant!r}")
+                row = await _tenant_named(tenant)
                 query = query.filter(tenant_id=row.id)
-            bindings = await query.order_by("id")
+            with rls.every_tenant():  # an operator's command: ids and --all span tenants
+                bindings = await query.order_by("id")
             if not bindings:
                 raise _fail("no binding matches")
             syncer = make_syncer(settings, manager, session)
@@ -232,7 +251,8 @@ def import_command(
     async def run() -> None:
         async with connected(settings.database_url):
             if kpi is not None:
-                row = await Kpi.get_or_none(id=kpi)
+                with rls.every_tenant():  # an operator's command: the id names the tenant
+                    row = await Kpi.get_or_none(id=kpi)
                 if row is None:
                     raise _fail(f"no KPI with id {kpi}")
                 scope = system_scope(await Tenant.get(id=row.tenant_id), manager)
@@ -247,7 +267,8 @@ def import_command(
                     sheet=sheet,
                 )
             else:
-                found = await DataBinding.get_or_none(id=binding)
+                with rls.every_tenant():
+                    found = await DataBinding.get_or_none(id=binding)
                 if found is None:
                     raise _fail(f"no binding with id {binding}")
                 target = found
@@ -291,7 +312,7 @@ def report_cross(
     from ..plugins.manager import PackManager
     from ..plugins.view import system_scope, tenant_packs
     from .insights.report import company_of, cross_report
-    from .models import Cycle, OrgUnit, Tenant
+    from .models import Cycle, OrgUnit
     from .scoring import service
 
     settings = get_settings()
@@ -299,9 +320,7 @@ def report_cross(
 
     async def run() -> list[list[str]]:
         async with connected(settings.database_url):
-            row = await Tenant.get_or_none(slug=tenant)
-            if row is None:
-                raise _fail(f"no tenant with slug {tenant!r}")
+            row = await _tenant_named(tenant)
             scope = system_scope(row, manager)
             cycle_id = None
             if cycle is not None:
@@ -372,16 +391,13 @@ def scim_credential(
     """Create a SCIM credential for an identity provider; the secret is printed alone on
     the last line, this once (only its hash is kept)."""
     from .access_keys import create_scim_credential
-    from .models import Tenant
     from .tenancy import Actor, TenantScope
 
     settings = get_settings()
 
     async def run() -> str:
         async with connected(settings.database_url):
-            row = await Tenant.get_or_none(slug=tenant)
-            if row is None:
-                raise _fail(f"no tenant with slug {tenant!r}")
+            row = await _tenant_named(tenant)
             system = TenantScope(row, Identity(row.id, row.slug, Role.ADMIN), Actor(None, None))
             made = await create_scim_credential(system, name)
             err.print(
@@ -432,7 +448,6 @@ def org_import(
     from ..adapters.roster_file import read_roster
     from ..plugins.manager import PackManager
     from ..plugins.view import system_scope
-    from .models import Tenant
     from .roster import RosterPlan, apply_roster, plan_roster
 
     settings = get_settings()
@@ -478,9 +493,7 @@ def org_import(
 
     async def run() -> RosterPlan:
         async with connected(settings.database_url):
-            row = await Tenant.get_or_none(slug=tenant)
-            if row is None:
-                raise _fail(f"no tenant with slug {tenant!r}")
+            row = await _tenant_named(tenant)
             scope = system_scope(row, PackManager.discover())
             try:
                 rows = read_roster(file.read_bytes(), file.name, encoding=encoding, sheet=sheet)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
-from . import audit
+from . import audit, rls
 from .access_keys import CredentialScope
 from .enums import Role
 from .errors import DomainError, ErrorCode, forbidden, not_found
@@ -190,6 +190,7 @@ async def active_provider(slug: str) -> tuple[Tenant, IdentityProvider] | None:
     tenant = await Tenant.get_or_none(slug=slug)
     if tenant is None:
         return None
+    rls.bind(tenant.id)
     provider = await IdentityProvider.get_or_none(tenant_id=tenant.id, kind=OIDC, active=True)
     if provider is None:
         return None

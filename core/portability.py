@@ -34,6 +34,7 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from . import rls
 from .errors import DomainError, ErrorCode
 from .models import Tenant
 from .tenants import find_tenant, owned_models, self_references
@@ -223,10 +224,11 @@ def _reference_fields(model: type[Model]) -> list[Any]:
 
 
 async def _taken_ids(table: _Table) -> int:
-    """How many of the table's ids are already rows in this database."""
+    """How many of the table's ids are already rows in this database, of any tenant."""
     taken = 0
-    for chunk in _chunks(table.ids, BATCH):
-        taken += await table.model.filter(id__in=chunk).count()
+    with rls.every_tenant():
+        for chunk in _chunks(table.ids, BATCH):
+            taken += await table.model.filter(id__in=chunk).count()
     return taken
 
 
@@ -249,13 +251,19 @@ async def import_tenant(data: Any) -> Tenant:
             "into a database where they are free (an empty one always is)",
             "file",
         )
+    with rls.bound_to(head.ids[0]):
+        await _insert_all(head, tables)
+    return await Tenant.get(id=head.ids[0])
+
+
+async def _insert_all(head: _Table, tables: list[_Table]) -> None:
+    """Every row of the export in one transaction, bound to the tenant they belong to."""
     async with in_transaction() as conn:
         for table in [head, *tables]:
             await _insert(conn, table)
         if conn.capabilities.dialect == "postgres":
             for table in [head, *tables]:
                 await _advance_sequence(conn, table)
-    return await Tenant.get(id=head.ids[0])
 
 
 def _placeholders(dialect: str, count: int) -> str:

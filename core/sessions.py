@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from . import audit
+from . import audit, rls
 from .errors import DomainError, ErrorCode
 from .identity import Identity, mint_token
 from .models import Person, RefreshToken, SessionFamily, Tenant
@@ -121,13 +121,15 @@ async def refresh_session(refresh_token: str, settings: Settings) -> SessionToke
     deactivated person, is refused (``UNAUTHENTICATED``)."""
     if not refresh_token.startswith(REFRESH_PREFIX):
         raise _refused("not a refresh token")
-    row = (
-        await RefreshToken.filter(token_hash=hash_token(refresh_token))
-        .select_related("family__person", "tenant")
-        .first()
-    )
+    with rls.every_tenant():  # the token is all the caller shows
+        row = (
+            await RefreshToken.filter(token_hash=hash_token(refresh_token))
+            .select_related("family__person", "tenant")
+            .first()
+        )
     if row is None:
         raise _refused("unknown refresh token")
+    rls.bind(row.tenant_id)
     family: SessionFamily = row.family
     person: Person = family.person
     tenant: Tenant = row.tenant

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         default_factory=_default_database_url,
         description="sqlite:///path/to/file.sqlite3 or postgres://user@host:port/db",
     )
+    migrate_database_url: str = Field(
+        default="",
+        description="PostgreSQL: the tables' owner, for `goalgraph migrate` only (blank: "
+        "database_url). The app then connects through database_url as a role that owns "
+        "no table, so row-level security binds it.",
+    )
     secret: str = Field(
         default=DEV_SECRET,
         min_length=32,

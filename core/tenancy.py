@@ -4,6 +4,10 @@ Every read and write of tenant data goes through a ``TenantScope`` built from th
 request's verified identity. It filters every query by the tenant, stamps every new
 row with it, and answers another tenant's id exactly as it answers a missing one, so
 ids leak nothing across tenants.
+
+Opening or using a scope also binds the running task to its tenant
+(``core/rls.bind``), so on PostgreSQL row-level security keeps even a query that went
+around the door to this tenant's rows.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, TypeVar
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from . import rls
 from .enums import Role
 from .errors import AuthError, not_found
 from .identity import Identity
@@ -63,6 +68,7 @@ class TenantScope:
         actor: Actor,
         policy_source: PolicySource | None = None,
     ) -> None:
+        rls.bind(tenant.id)
         self.tenant = tenant
         self.identity = identity
         self.actor = actor
@@ -89,6 +95,7 @@ class TenantScope:
 
     def query(self, model: type[M]) -> QuerySet[M]:
         """All rows of ``model`` in this tenant (a lazy, further filterable queryset)."""
+        rls.bind(self.tenant.id)
         return model.filter(tenant_id=self.tenant.id)
 
     async def find(self, model: type[M], id_: int) -> M | None:
@@ -114,12 +121,14 @@ class TenantScope:
         """Insert a row stamped with this tenant (the caller cannot choose another)."""
         values.pop("tenant_id", None)
         values.pop("tenant", None)
+        rls.bind(self.tenant.id)
         return await model.create(tenant_id=self.tenant.id, **values)
 
     def build(self, model: type[M], **values: Any) -> M:
         """An unsaved row stamped with this tenant, for bulk inserts."""
         values.pop("tenant_id", None)
         values.pop("tenant", None)
+        rls.bind(self.tenant.id)
         return model(tenant_id=self.tenant.id, **values)
 
 
@@ -137,6 +146,7 @@ async def open_scope(identity: Identity) -> TenantScope:
     tenant = await Tenant.get_or_none(id=identity.tenant_id, slug=identity.tenant_slug)
     if tenant is None:
         raise AuthError("access token names an unknown tenant")
+    rls.bind(tenant.id)
     actor = Actor(person=None, unit_path=None)
     if identity.person_id is not None:
         row = await _signed_in_person(tenant, identity)

@@ -23,7 +23,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from . import audit
+from . import audit, rls
 from .enums import CycleKind, LifecycleStage, Role
 from .errors import DomainError, ErrorCode
 from .identity import Identity
@@ -237,12 +237,13 @@ class TenantListing:
 async def list_tenants() -> list[TenantListing]:
     """Every tenant in slug order, with its number of active people (two queries)."""
     tenants = await Tenant.all().order_by("slug")
-    counted = (
-        await Person.filter(active=True)
-        .annotate(n=Count("id"))
-        .group_by("tenant_id")
-        .values_list("tenant_id", "n")
-    )
+    with rls.every_tenant():  # the operator's overview of every tenant
+        counted = (
+            await Person.filter(active=True)
+            .annotate(n=Count("id"))
+            .group_by("tenant_id")
+            .values_list("tenant_id", "n")
+        )
     people = {int(tenant_id): int(n) for tenant_id, n in counted}
     return [
         TenantListing(
@@ -270,9 +271,11 @@ class TenantSummary:
 
 
 async def find_tenant(slug: str) -> Tenant:
+    """The tenant named ``slug``; the running task is bound to it from here on."""
     tenant = await Tenant.get_or_none(slug=slug)
     if tenant is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, f"no tenant with slug {slug!r}", "slug")
+    rls.bind(tenant.id)
     return tenant
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..core import rls
 from ..core.db import connected
 from ..core.enums import Role
 from ..core.errors import DomainError
@@ -136,9 +137,11 @@ def _system_scope(tenant: Tenant, manager: PackManager) -> TenantScope:
 
 
 async def _tenant(slug: str) -> Tenant:
+    """The tenant ``--tenant`` names, the task bound to it (``core/rls``)."""
     tenant = await Tenant.get_or_none(slug=slug)
     if tenant is None:
         raise _fail(f"no tenant with slug {slug!r}")
+    rls.bind(tenant.id)
     return tenant
 
 

@@ -8,6 +8,14 @@ import sys
 from pathlib import Path
 
 
+def owner_url(app_url: str) -> str:
+    """The owner's URL of the database ``app_url`` names: the server administrator of
+    the PostgreSQL runs (``GOALGRAPH_TEST_POSTGRES_URL``) on the same database."""
+    base = os.environ["GOALGRAPH_TEST_POSTGRES_URL"]
+    head = base.rstrip("/").rpartition("/")[0]
+    return f"{head}/{app_url.rstrip('/').rpartition('/')[2]}"
+
+
 def cli(
     db: Path | str, secret: str, *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -19,6 +27,9 @@ def cli(
         "GOALGRAPH_DATABASE_URL": db if isinstance(db, str) else f"sqlite://{db}",
         "GOALGRAPH_SECRET": secret,
     }
+    if isinstance(db, str) and db.startswith("postgres"):
+        # as a deploy would: the app's role serves, the tables' owner migrates
+        environment.setdefault("GOALGRAPH_MIGRATE_DATABASE_URL", owner_url(db))
     return subprocess.run(
         [sys.executable, "-m", "goalgraph.core.cli", *args],
         capture_output=True,

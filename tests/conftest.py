@@ -22,6 +22,7 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from goalgraph.core import rls
 from goalgraph.core.app import create_app
 from goalgraph.core.db import migrate
 from goalgraph.core.settings import Settings
@@ -45,33 +46,58 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+#: The role the app connects as in the PostgreSQL runs: it owns no table and cannot
+#: bypass row-level security, so every PostgreSQL test runs under the tenant policies.
+APP_ROLE = "goalgraph_test_app"
+
+
+def _as_role(url: str, role: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{role}@{rest.rpartition('@')[2]}"
+
+
+async def _admin(base: str, *statements: str) -> None:
+    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for the session; dropped at the end.
+def postgres_owner_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session, migrated by its owner (the server's
+    administrator, as a deploy step would); dropped at the end.
 
     Fails (never skips) when the variable is set but the server cannot be reached.
     """
     base = os.environ[POSTGRES_ENV]
     name = f"goalgraph_test_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(
+            _admin(
+                base,
+                f'CREATE DATABASE "{name}"',
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') "
+                f"THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$",
+            )
+        )
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {exc}", pytrace=False)
     url = _pg_url(base, name)
-    asyncio.run(migrate(url))
+    asyncio.run(migrate(url, APP_ROLE))
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate_postgres(url: str) -> None:
+@pytest.fixture(scope="session")
+def postgres_database(postgres_owner_url: str) -> str:
+    """The session's PostgreSQL database as the app connects to it: as ``APP_ROLE``."""
+    return _as_role(postgres_owner_url, APP_ROLE)
+
+
+async def truncate_postgres(url: str) -> None:
     conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
         tables = await conn.fetch(
@@ -84,6 +110,19 @@ async def _truncate_postgres(url: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(autouse=True)
+def operator_view() -> Iterator[None]:
+    """Test code sets up and inspects the database as its operator does: across tenants.
+
+    What row-level security guards is the app's own work: each request and connection
+    starts bound to no tenant (``core/rls.Unbound``) and binds the one it names, and
+    each CLI command runs in a process of its own; tests of the binding itself
+    (tests/test_rls.py) bind as they need.
+    """
+    with rls.every_tenant():
+        yield
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database of each backend in turn."""
@@ -94,8 +133,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "goalgraph.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite://{path}"
+    asyncio.run(truncate_postgres(request.getfixturevalue("postgres_owner_url")))
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_truncate_postgres(url))
     return url
 
 

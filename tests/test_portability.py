@@ -51,7 +51,7 @@ from goalgraph.core.tenants import delete_tenant, owned_models, self_references,
 from goalgraph.plugins.retail.demo import seed_demo
 
 from .cli import cli
-from .conftest import POSTGRES_ENV, _pg_url, _truncate_postgres
+from .conftest import POSTGRES_ENV, _pg_url, truncate_postgres
 from .factories import TEST_SECRET, gql, make_company
 from .factories import token as mint
 from .sqlcount import count_statements
@@ -109,7 +109,7 @@ def other_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) ->
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite://{path}"
     url: str = request.getfixturevalue("second_postgres")
-    asyncio.run(_truncate_postgres(url))
+    asyncio.run(truncate_postgres(url))
     return url
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from .. import audit
+from .. import audit, rls
 from ..enums import CycleKind, GoalStatus, LifecycleStage, OrgUnitKind, Role
 from ..errors import DomainError, ErrorCode, Problem, not_found
 from ..models import Alert, Cycle, KeyResult, Kpi, Objective, OrgUnit, Person, Tenant
@@ -47,7 +47,8 @@ async def create_tenant(
     industry: str = "",
     lifecycle_stage: str = LifecycleStage.GROWTH.value,
 ) -> tuple[Tenant, OrgUnit]:
-    """A tenant with its company root unit (the top of its org tree)."""
+    """A tenant with its company root unit (the top of its org tree); the running task
+    is bound to the new tenant from here on (``core/rls``), as it goes on to fill it."""
     if not SLUG.match(slug):
         raise DomainError.single(
             ErrorCode.INVALID, "slug must be 2-63 lowercase letters, digits or dashes", "slug"
@@ -62,6 +63,7 @@ async def create_tenant(
             industry=industry,
             lifecycle_stage=lifecycle_stage,
         )
+        rls.bind(tenant.id)
         root = await OrgUnit.create(
             tenant_id=tenant.id, name=name, name_en=name_en, kind=OrgUnitKind.COMPANY
         )

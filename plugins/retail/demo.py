@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ...adapters.bindings import BindingInput, create_binding
+from ...core import rls
 from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
 from ...core.identity import Identity
 from ...core.insights.scan import scan
@@ -169,6 +170,7 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
     """Create the freshmart tenant unless it exists; Tortoise must be initialised."""
     existing = await Tenant.get_or_none(slug=SLUG)
     if existing is not None:
+        rls.bind(existing.id)
         admin = await Person.get(tenant_id=existing.id, email=ADMIN_EMAIL)
         return DemoSummary(SLUG, existing.id, admin.id, False, await _counts(existing.id))
     today = today or date.today()
