@@ -342,8 +342,8 @@ async def test_app_tokens_are_reused_and_renewed_when_expired(world: World) -> N
 
 
 async def test_a_state_of_one_kind_is_refused_at_another(world: World) -> None:
-    oidc_like = "dingtalk" if world.kind != "dingtalk" else "feishu"
-    other = VENDORS[oidc_like]
+    other_kind = "dingtalk" if world.kind != "dingtalk" else "feishu"
+    other = VENDORS[other_kind]
     fake = FakeSignIn(other.kind, other.app_id, other.corp)
     await fake.start()
     try:
