@@ -15,7 +15,6 @@ key id the cache does not know makes authlib fetch the key set again.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from authlib.integrations.starlette_client import (
@@ -25,7 +24,9 @@ from authlib.integrations.starlette_client import (
 )
 from joserfc.errors import JoseError
 
+from ..core.identity_providers import ProviderIdentity
 from ..core.models import IdentityProvider
+from .signin.base import Authorization, SignInError
 
 SCOPE = "openid email profile"
 #: Seconds of clock difference tolerated on exp and iat.
@@ -35,22 +36,12 @@ METADATA_SECONDS = 3600.0
 TIMEOUT_SECONDS = 10.0
 
 
-class OidcError(Exception):
+class OidcError(SignInError):
     """The identity provider's answer cannot be used (an error, a failed request)."""
 
 
 class InvalidIdToken(OidcError):
     """The ID token fails a check: signature, issuer, audience, expiry or nonce."""
-
-
-@dataclass(frozen=True, slots=True)
-class Authorization:
-    """Where to send the browser, and what the callback needs to finish."""
-
-    url: str
-    state: str
-    nonce: str
-    code_verifier: str
 
 
 def discovery_url(issuer: str) -> str:
@@ -59,6 +50,8 @@ def discovery_url(issuer: str) -> str:
 
 class OidcClient:
     """authlib's client for one provider configuration."""
+
+    code_params: tuple[str, ...] = ("code",)
 
     def __init__(self, provider: IdentityProvider, client_secret: str) -> None:
         self.issuer = provider.issuer.rstrip("/")
@@ -124,6 +117,15 @@ class OidcClient:
         except Exception as exc:  # the key set could not be fetched
             raise OidcError(f"the ID token could not be checked: {type(exc).__name__}") from exc
         return dict(claims)
+
+    async def identify(
+        self, *, code: str, redirect_uri: str, nonce: str, code_verifier: str
+    ) -> ProviderIdentity:
+        """The verified ID token's claims, as the sign-in routes take every provider's."""
+        claims = await self.finish(
+            code=code, redirect_uri=redirect_uri, code_verifier=code_verifier, nonce=nonce
+        )
+        return ProviderIdentity(claims=claims)
 
 
 class OidcClients:

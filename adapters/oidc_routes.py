@@ -1,20 +1,25 @@
-"""Single sign-on routes: ``GET /auth/{tenant}/oidc/login`` and ``/callback``.
+"""Single sign-on routes: ``GET /auth/{tenant}/{kind}/login`` and ``/callback`` for each
+kind of provider (``oidc``, ``feishu``, ``dingtalk``, ``wecom``).
 
-``login`` asks the identity provider to authenticate the browser (authorization code
-with PKCE S256, ``state`` and ``nonce``): the sign-in under way is kept server-side
-(``core/identity_providers.begin_login``) and the browser gets the ``state`` in an
-HttpOnly, SameSite=Lax cookie limited to these routes, so a callback is accepted only
-from the browser that started it, once.
+``login`` sends the browser to the provider (an OpenID Connect authorization code
+request with PKCE S256, ``state`` and ``nonce``, through ``adapters/oidc_client.py``; or
+the Feishu, DingTalk or WeCom authorization URL of ``adapters/signin/``): the sign-in
+under way is kept server-side (``core/identity_providers.begin_login``) and the browser
+gets the ``state`` in an HttpOnly, SameSite=Lax cookie limited to that kind's routes, so
+a callback is accepted only from the browser that started it, once, at the same kind.
 
-``callback`` checks that the ``state`` matches the cookie and a sign-in under way (used
-once), exchanges the code, verifies the ID token, matches the claim to an active person
-of the tenant (``core/identity_providers.match_person``), starts a session
-(``core/sessions.start_session``, method ``oidc``) and redirects to the provider's return
-URL, or to ``/graphql``, with ``#token=<access token>&refresh_token=<refresh token>`` in
-the fragment (a fragment never reaches a server). Anything else is refused with a
-bilingual page: 400 for a missing, wrong, used or expired ``state``, 403 when the
-provider refused, the ID token is not valid, or the claims name no active person.
-Nothing is created unless just-in-time creation is on.
+``callback`` checks that the ``state`` matches the cookie and a sign-in under way of
+that kind (used once), has the provider's client exchange the code and say who signed
+in (the verified ID token, or the provider's identity call), matches that identity to an
+active person of the tenant of the configured company
+(``core/identity_providers.match_person``), starts a session
+(``core/sessions.start_session``, the method is the kind) and redirects to the
+provider's return URL, or to ``/graphql``, with ``#token=<access token>&refresh_token=
+<refresh token>`` in the fragment (a fragment never reaches a server). Anything else is
+refused with a bilingual page: 400 for a missing, wrong, used or expired ``state``, 403
+when the provider refused, the ID token is not valid, the account is of another company
+or the identity names no active person. Nothing is created unless just-in-time creation
+is on.
 
 Codes, tokens and secrets are never logged (the callback's query is cut out of access
 log lines); refusals are logged with their reason.
@@ -25,6 +30,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -33,10 +39,12 @@ from starlette.routing import Route
 
 from ..core import identity_providers as idp
 from ..core.errors import DomainError
+from ..core.models import IdentityProvider, Tenant
 from ..core.secrets import SecretBox, SecretError
 from ..core.sessions import start_session
 from ..core.settings import Settings, secret_box_key
-from .oidc_client import InvalidIdToken, OidcClients, OidcError
+from .oidc_client import InvalidIdToken, OidcClients
+from .signin import SignInClient, SignInError, redact_client_logs, vendor_client
 
 log = logging.getLogger("goalgraph.sso")
 
@@ -92,10 +100,17 @@ _PAGES: dict[str, tuple[str, str, str, str]] = {
         "Your account at this company is deactivated and cannot sign in. Ask your "
         "administrator if this is unexpected.",
     ),
+    idp.OTHER_COMPANY: (
+        "不是本公司的账号",
+        "This account is of another company",
+        "您登录的账号属于其他企业或组织。请使用您在本公司的飞书、钉钉或企业微信账号登录。",
+        "The account you signed in with belongs to another company or organisation. "
+        "Sign in with your account at this company.",
+    ),
 }
 
 
-_CALLBACK_QUERY = re.compile(r"(/oidc/callback\?)[^\s\"]*")
+_CALLBACK_QUERY = re.compile(r"(/(?:oidc|feishu|dingtalk|wecom)/callback\?)[^\s\"]*")
 
 
 class _RedactCallbackQuery(logging.Filter):
@@ -132,101 +147,173 @@ def refusal_page(reason: str, status: int) -> HTMLResponse:
     return response
 
 
-def redirect_uri(settings: Settings, slug: str) -> str:
-    """The redirect URI to register at the identity provider."""
-    return f"{settings.public_url.rstrip('/')}/auth/{slug}/oidc/callback"
+def redirect_uri(settings: Settings, slug: str, kind: str = idp.OIDC) -> str:
+    """The redirect URI to register at the identity provider of ``kind``."""
+    return f"{settings.public_url.rstrip('/')}/auth/{slug}/{kind}/callback"
 
 
 def oidc_routes(settings: Settings) -> list[Route]:
-    """The two routes, for ``core/app.py`` to mount."""
+    """The login and callback routes of every kind, for ``core/app.py`` to mount."""
     access_log = logging.getLogger("uvicorn.access")
     if _REDACT not in access_log.filters:
         access_log.addFilter(_REDACT)
-    box = SecretBox(secret_box_key(settings))
-    clients = OidcClients()
-    secure = settings.public_url.startswith("https://")
+    redact_client_logs()
+    flow = SignInFlow(settings)
+    routes: list[Route] = []
+    for kind in idp.KINDS:
+        routes += [
+            Route(f"/auth/{{tenant}}/{kind}/login", flow.route(flow.login, kind), methods=["GET"]),
+            Route(
+                f"/auth/{{tenant}}/{kind}/callback",
+                flow.route(flow.callback, kind),
+                methods=["GET"],
+            ),
+        ]
+    return routes
 
-    def refuse(slug: str, reason: str, status: int, detail: str = "") -> HTMLResponse:
-        log.warning("single sign-on refused for %s: %s %s", slug, reason, detail)
+
+class SignInFlow:
+    """The sign-in rules every kind shares: the provider's client only supplies the
+    authorization URL, the code exchange and the identity."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.box = SecretBox(secret_box_key(settings))
+        self.oidc_clients = OidcClients()
+        self.secure = settings.public_url.startswith("https://")
+
+    @staticmethod
+    def route(
+        handler: Callable[[Request, str], Awaitable[Response]], kind: str
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await handler(request, kind)
+
+        return endpoint
+
+    def client(self, provider: IdentityProvider) -> SignInClient:
+        """The provider's client; SecretError when its secret does not open."""
+        secret = idp.client_secret(provider, self.box)
+        if provider.kind == idp.OIDC:
+            return self.oidc_clients.get(provider, secret)
+        return vendor_client(provider, secret)
+
+    def refuse(
+        self, slug: str, kind: str, reason: str, status: int, detail: str = ""
+    ) -> HTMLResponse:
+        log.warning("single sign-on refused for %s (%s): %s %s", slug, kind, reason, detail)
         response = refusal_page(reason, status)
-        response.delete_cookie(STATE_COOKIE, path=f"/auth/{slug}/oidc")
+        response.delete_cookie(STATE_COOKIE, path=f"/auth/{slug}/{kind}")
         return response
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request, kind: str) -> Response:
         slug = request.path_params["tenant"]
-        found = await idp.active_provider(slug)
+        found = await idp.active_provider(slug, kind)
         if found is None:
-            return refuse(slug, "no_provider", 404)
+            return self.refuse(slug, kind, "no_provider", 404)
         tenant, provider = found
         try:
-            client = clients.get(provider, idp.client_secret(provider, box))
-            made = await client.authorization(redirect_uri(settings, slug))
+            made = await self.client(provider).authorization(
+                redirect_uri(self.settings, slug, kind)
+            )
         except SecretError:
-            return refuse(slug, "provider", 503, "client secret does not open")
-        except OidcError as exc:
-            return refuse(slug, "provider", 502, str(exc))
+            return self.refuse(slug, kind, "provider", 503, "client secret does not open")
+        except SignInError as exc:
+            return self.refuse(slug, kind, "provider", 502, str(exc))
         await idp.begin_login(
-            tenant, box, state=made.state, nonce=made.nonce, code_verifier=made.code_verifier
+            tenant,
+            self.box,
+            state=made.state,
+            nonce=made.nonce,
+            code_verifier=made.code_verifier,
+            kind=kind,
         )
         response = RedirectResponse(made.url, status_code=302)
         response.set_cookie(
             STATE_COOKIE,
             made.state,
             max_age=int(idp.LOGIN_TTL.total_seconds()),
-            path=f"/auth/{slug}/oidc",
+            path=f"/auth/{slug}/{kind}",
             httponly=True,
             samesite="lax",
-            secure=secure,
+            secure=self.secure,
         )
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    async def callback(request: Request) -> Response:
+    async def callback(self, request: Request, kind: str) -> Response:
         slug = request.path_params["tenant"]
-        params = request.query_params
-        state = params.get("state", "")
-        found = await idp.active_provider(slug)
+        found = await idp.active_provider(slug, kind)
         if found is None:
-            return refuse(slug, "no_provider", 404)
+            return self.refuse(slug, kind, "no_provider", 404)
         tenant, provider = found
+        state = request.query_params.get("state", "")
         if not state or state != request.cookies.get(STATE_COOKIE):
-            return refuse(slug, "state", 400, "state missing or not this browser's")
-        pending = await idp.take_login(tenant, box, state)
+            return self.refuse(slug, kind, "state", 400, "state missing or not this browser's")
+        pending = await idp.take_login(tenant, self.box, state, kind)
         if pending is None:
-            return refuse(slug, "state", 400, "state unknown, used or expired")
-        if "error" in params or not params.get("code"):
-            return refuse(slug, "provider", 403, params.get("error", "no code")[:64])
+            return self.refuse(slug, kind, "state", 400, "state unknown, used or expired")
         try:
-            client = clients.get(provider, idp.client_secret(provider, box))
-            claims = await client.finish(
-                code=params["code"],
-                redirect_uri=redirect_uri(settings, slug),
-                code_verifier=pending.code_verifier,
+            identity = await self._identify(request, provider, pending)
+        except _Refused as refused:
+            return self.refuse(slug, kind, refused.reason, refused.status, refused.detail)
+        return await self._sign_in(slug, tenant, provider, identity)
+
+    async def _identify(
+        self, request: Request, provider: IdentityProvider, pending: idp.PendingLogin
+    ) -> idp.ProviderIdentity:
+        """Who the provider says signed in; _Refused when it did not say."""
+        params = request.query_params
+        try:
+            client = self.client(provider)
+        except SecretError as exc:
+            raise _Refused("provider", 503, "client secret does not open") from exc
+        code = next((params[name] for name in client.code_params if params.get(name)), "")
+        if "error" in params or not code:
+            raise _Refused("provider", 403, params.get("error", "no code")[:64])
+        try:
+            return await client.identify(
+                code=code,
+                redirect_uri=redirect_uri(
+                    self.settings, request.path_params["tenant"], provider.kind
+                ),
                 nonce=pending.nonce,
+                code_verifier=pending.code_verifier,
             )
-        except SecretError:
-            return refuse(slug, "provider", 503, "client secret does not open")
         except InvalidIdToken as exc:
-            return refuse(slug, "token", 403, str(exc))
-        except OidcError as exc:
-            return refuse(slug, "provider", 403, str(exc))
+            raise _Refused("token", 403, str(exc)) from exc
+        except SignInError as exc:
+            raise _Refused("provider", 403, str(exc)) from exc
+
+    async def _sign_in(
+        self,
+        slug: str,
+        tenant: Tenant,
+        provider: IdentityProvider,
+        identity: idp.ProviderIdentity,
+    ) -> Response:
+        """Match the identity to a person and start their session."""
+        kind = provider.kind
         try:
-            person = await idp.match_person(tenant, provider, claims)
+            person = await idp.match_person(tenant, provider, identity)
         except idp.SignInRefused as exc:
-            return refuse(slug, exc.reason, 403, str(exc))
+            return self.refuse(slug, kind, exc.reason, 403, str(exc))
         try:
-            tokens = await start_session(tenant, person, settings, method="oidc")
+            tokens = await start_session(tenant, person, self.settings, method=kind)
         except DomainError as exc:  # deactivated between the match and the session
-            return refuse(slug, idp.INACTIVE_PERSON, 403, str(exc))
+            return self.refuse(slug, kind, idp.INACTIVE_PERSON, 403, str(exc))
         fragment = urlencode({"token": tokens.access_token, "refresh_token": tokens.refresh_token})
         target = provider.return_url or "/graphql"
         response = RedirectResponse(f"{target}#{fragment}", status_code=303)
-        response.delete_cookie(STATE_COOKIE, path=f"/auth/{slug}/oidc")
+        response.delete_cookie(STATE_COOKIE, path=f"/auth/{slug}/{kind}")
         response.headers["Cache-Control"] = "no-store"
-        log.info("single sign-on for %s: person %s signed in", slug, person.id)
+        log.info("single sign-on (%s) for %s: person %s signed in", kind, slug, person.id)
         return response
 
-    return [
-        Route("/auth/{tenant}/oidc/login", login, methods=["GET"]),
-        Route("/auth/{tenant}/oidc/callback", callback, methods=["GET"]),
-    ]
+
+class _Refused(Exception):
+    """A callback refused before any person is looked at: the page reason and status."""
+
+    def __init__(self, reason: str, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.status, self.detail = reason, status, detail
