@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         default=30, ge=1, le=365, description="Lifetime of a refresh token family."
     )
     max_query_depth: int = Field(default=24, ge=4, description="Deepest GraphQL selection.")
+    fast_paths: bool = Field(
+        default=True,
+        description="Answer covered goal trees without the per-field executor (the same "
+        "answers, several times faster); false runs every operation the standard way.",
+    )
 
 
 def secret_box_key(settings: Settings) -> str:

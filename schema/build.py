@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from .errors import is_expected, should_mask
+from .fast_tree import TreeFastPath
 from .mutations.root import Mutation
 from .queries import Query
 from .role_guard import guard_root_fields
@@ -37,14 +38,20 @@ class GoalGraphSchema(strawberry.Schema):
         super().process_errors([e for e in errors if not is_expected(e)], execution_context)
 
 
-def build_schema(max_depth: int = 24, mask_errors: bool = True) -> strawberry.Schema:
-    """A fresh schema; unexpected errors are masked unless ``mask_errors`` is off."""
+def build_schema(
+    max_depth: int = 24, mask_errors: bool = True, fast_paths: bool = True
+) -> strawberry.Schema:
+    """A fresh schema; unexpected errors are masked unless ``mask_errors`` is off, and
+    covered goal trees skip the per-field executor unless ``fast_paths`` is off
+    (``schema/fast_tree.py``; the answers are the same either way)."""
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=64),
         lambda: MaxTokensLimiter(max_token_count=20_000),
         FreshReads,
     ]
+    if fast_paths:
+        extensions.append(TreeFastPath)
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=should_mask))
     schema = GoalGraphSchema(
