@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -275,16 +276,21 @@ class TreeProjector:
         return entries
 
 
-#: Types a resolved value may have that are certainly not awaitable (most of them).
-_PLAIN: frozenset[type] = frozenset({str, int, float, bool, list, tuple, dict})
+#: Types whose values are never awaitable, learnt as they are met (a handful).
+_SETTLED_TYPES: set[type] = {str, int, float, bool, list, tuple, dict}
 
 
 def _settled(value: Any) -> None:
     """Refuse an awaitable: a resolver that must wait is standard execution's."""
-    if type(value) not in _PLAIN and inspect.isawaitable(value):
+    kind = type(value)
+    if kind in _SETTLED_TYPES:
+        return
+    if inspect.isawaitable(value):
         if inspect.iscoroutine(value):
             value.close()
         raise _Abort
+    if not hasattr(kind, "__await__") and not issubclass(kind, types.GeneratorType):
+        _SETTLED_TYPES.add(kind)
 
 
 def _identity(value: Any) -> Any:
