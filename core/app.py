@@ -86,10 +86,12 @@ class GoalGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())
 
-    def encode_json(self, data: object) -> bytes:
+    def encode_json(self, data: object) -> str:
         """Answers as JSON through orjson: a whole goal tree is tens of thousands of
-        values, and the standard library's encoder is several times slower at them."""
-        return orjson.dumps(data)
+        values, and the standard library's encoder is several times slower at them.
+        Text, not bytes: strawberry sends bytes over a websocket as binary frames,
+        which graphql-transport-ws clients do not read."""
+        return orjson.dumps(data).decode()
 
 
 def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.ClientSession) -> Syncer:

@@ -11,8 +11,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -24,6 +26,9 @@ from .role_guard import guard_root_fields
 from .subscriptions import FreshReads, Subscription
 from .types.goals import KeyResult, Kpi, Objective
 from .types.org import Cycle, OrgUnit, Person
+
+#: How many distinct documents stay parsed and validated (least recently used go first).
+DOCUMENT_CACHE_SIZE = 512
 
 #: Types only reachable through interfaces must be named so they appear in the SDL.
 EXTRA_TYPES = [Objective, KeyResult, Kpi, OrgUnit, Person, Cycle]
@@ -48,6 +53,10 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=64),
         lambda: MaxTokensLimiter(max_token_count=20_000),
+        # a frontend sends the same few documents all day: parse and validate each once
+        # (keyed by the document's text and the schema; nothing of a tenant's is kept)
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         FreshReads,
     ]
     if fast_paths:
