@@ -31,6 +31,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from ..bulk import insert_rows
 from ..enums import GoalKind, GoalStatus
 from ..models import Cycle, KeyResult, Kpi, KpiLink, Objective, Score
 from ..policy import PolicyLookup
@@ -148,7 +149,7 @@ async def _refresh_cycle(
     ):
         if ids:
             await scope.query(Score).filter(cycle_id=cycle.id, kind=kind, node_id__in=ids).delete()
-    await Score.bulk_create(list(_score_rows(scope, cycle, rows, scores, dirty)))
+    await insert_rows(scope, Score, SCORE_COLUMNS, _score_rows(cycle, rows, scores, dirty))
 
 
 async def _spread_up(scope: TenantScope, cycle: Cycle, dirty: Dirty) -> None:
@@ -219,13 +220,19 @@ async def _path_rows(scope: TenantScope, cycle: Cycle, dirty: Dirty) -> CycleRow
     return CycleRows(list(objectives), list(key_results), list(links), kpis, values)
 
 
+#: The columns ``_score_rows`` gives, in order.
+SCORE_COLUMNS = ("cycle_id", "kind", "node_id", "value", "score")
+
+
 def _score_rows(
-    scope: TenantScope, cycle: Cycle, rows: CycleRows, scores: CycleScores, dirty: Dirty
-) -> Iterable[Score]:
-    def row(kind: GoalKind, node_id: int, score: float | None, value: float | None = None) -> Score:
-        return scope.build(
-            Score, cycle_id=cycle.id, kind=kind, node_id=node_id, value=value, score=score
-        )
+    cycle: Cycle, rows: CycleRows, scores: CycleScores, dirty: Dirty
+) -> Iterable[tuple[int, GoalKind, int, float | None, float | None]]:
+    """The stored scores of the dirty nodes, as rows of ``SCORE_COLUMNS``."""
+
+    def row(
+        kind: GoalKind, node_id: int, score: float | None, value: float | None = None
+    ) -> tuple[int, GoalKind, int, float | None, float | None]:
+        return (cycle.id, kind, node_id, value, score)
 
     for kpi_id in sorted(dirty.kpis & scores.kpis.keys()):
         yield row(GoalKind.KPI, kpi_id, scores.kpis[kpi_id].score, rows.values[kpi_id])
@@ -288,9 +295,8 @@ async def _build(scope: TenantScope, cycle: Cycle, lookup: PolicyLookup | None) 
         rows = await load_cycle(scope, cycle)
         scores = score_cycle(rows, lookup)
         await scope.query(Score).filter(cycle_id=cycle.id).delete()
-        await Score.bulk_create(
-            list(_score_rows(scope, cycle, rows, scores, Dirty.everything(rows))),
-            batch_size=1000,
+        await insert_rows(
+            scope, Score, SCORE_COLUMNS, _score_rows(cycle, rows, scores, Dirty.everything(rows))
         )
         cycle.scores_built_at = datetime.now(UTC)
         await cycle.save(update_fields=["scores_built_at", "updated_at"])

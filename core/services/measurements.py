@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from .. import events
 from ..access import can_edit_goal
+from ..bulk import insert_rows
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, Problem
 from ..models import Kpi, Measurement, MeasurementRevision
@@ -78,26 +79,21 @@ async def record_measurements(
         raise DomainError(*problems)
 
     now = datetime.now(UTC)
-    latest: dict[tuple[int, date], Measurement] = {}
+    latest: dict[tuple[int, date], tuple[float, str]] = {}
     for entry in entries:
         kpi = kpis[entry.kpi_id]
-        key = (kpi.id, period_start(entry.period, kpi.frequency))
-        latest[key] = scope.build(
-            Measurement,
-            kpi_id=kpi.id,
-            period_start=key[1],
-            value=entry.value,
-            source=entry.source,
-            recorded_at=now,
-            recorded_by_id=scope.actor.person_id,
-        )
+        latest[(kpi.id, period_start(entry.period, kpi.frequency))] = (entry.value, entry.source)
     async with in_transaction():
         changed = await _keep_replaced(scope, latest, now)
         if changed:
-            await Measurement.bulk_create(
-                list(changed.values()),
-                on_conflict=["kpi_id", "period_start"],
-                update_fields=["value", "source", "recorded_at", "recorded_by_id", "updated_at"],
+            by = scope.actor.person_id
+            await insert_rows(
+                scope,
+                Measurement,
+                ("kpi_id", "period_start", "value", "source", "recorded_at", "recorded_by_id"),
+                ((k, p, value, source, now, by) for (k, p), (value, source) in changed.items()),
+                on_conflict=("kpi_id", "period_start"),
+                update=("value", "source", "recorded_at", "recorded_by_id"),
             )
             await _refresh_current(kpis, changed)
             measured: dict[int, set[date]] = {}
@@ -117,8 +113,8 @@ async def record_measurements(
 
 
 async def _keep_replaced(
-    scope: TenantScope, incoming: dict[tuple[int, date], Measurement], now: datetime
-) -> dict[tuple[int, date], Measurement]:
+    scope: TenantScope, incoming: dict[tuple[int, date], tuple[float, str]], now: datetime
+) -> dict[tuple[int, date], tuple[float, str]]:
     """Keep, as revisions, the stored values this batch is about to change; returns
     the entries that change anything (a value written again as it was is left alone,
     so its recording time stays when it was first known)."""
@@ -130,8 +126,7 @@ async def _keep_replaced(
     same = {
         (old.kpi_id, old.period_start)
         for old in stored
-        if (new := incoming.get((old.kpi_id, old.period_start))) is not None
-        and (new.value, new.source) == (old.value, old.source)
+        if incoming.get((old.kpi_id, old.period_start)) == (old.value, old.source)
     }
     replaced = [
         scope.build(
@@ -146,7 +141,7 @@ async def _keep_replaced(
         )
         for old in stored
         if (new := incoming.get((old.kpi_id, old.period_start))) is not None
-        and (new.value, new.source) != (old.value, old.source)
+        and new != (old.value, old.source)
     ]
     if replaced:
         await MeasurementRevision.bulk_create(replaced)
@@ -154,19 +149,19 @@ async def _keep_replaced(
 
 
 async def _refresh_current(
-    kpis: dict[int, Kpi], written: dict[tuple[int, date], Measurement]
+    kpis: dict[int, Kpi], written: dict[tuple[int, date], tuple[float, str]]
 ) -> None:
     """Mirror the newest period's value onto each KPI (values are never deleted)."""
-    newest: dict[int, Measurement] = {}
-    for (kpi_id, period), row in written.items():
-        if kpi_id not in newest or period > newest[kpi_id].period_start:
-            newest[kpi_id] = row
+    newest: dict[int, tuple[date, float]] = {}
+    for (kpi_id, period), (value, _) in written.items():
+        if kpi_id not in newest or period > newest[kpi_id][0]:
+            newest[kpi_id] = (period, value)
     changed: list[Kpi] = []
-    for kpi_id, row in newest.items():
+    for kpi_id, (period, value) in newest.items():
         kpi = kpis[kpi_id]
-        if kpi.current_period is None or row.period_start >= kpi.current_period:
-            kpi.current_value = row.value
-            kpi.current_period = row.period_start
+        if kpi.current_period is None or period >= kpi.current_period:
+            kpi.current_value = value
+            kpi.current_period = period
             changed.append(kpi)
     if changed:
         await Kpi.bulk_update(changed, fields=["current_value", "current_period"])
