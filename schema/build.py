@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
 
 from .errors import is_expected, should_mask
@@ -49,9 +50,11 @@ def build_schema(
     """A fresh schema; unexpected errors are masked unless ``mask_errors`` is off, and
     covered goal trees skip the per-field executor unless ``fast_paths`` is off
     (``schema/fast_tree.py``; the answers are the same either way)."""
+    # The depth and alias rules are built once: strawberry's limiters would build new
+    # rule classes per request, and validation results are cached by their rules too.
+    limits: list[type[ASTValidationRule]] = [depth_rule(max_depth, None), alias_rule(64)]
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=64),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=20_000),
         # a frontend sends the same few documents all day: parse and validate each once
         # (keyed by the document's text and the schema; nothing of a tenant's is kept)
