@@ -3,7 +3,7 @@ limits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -18,6 +18,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from .errors import is_expected, should_mask
 from .fast_tree import TreeFastPath
@@ -44,6 +47,31 @@ class GoalGraphSchema(strawberry.Schema):
         super().process_errors([e for e in errors if not is_expected(e)], execution_context)
 
 
+class QueryTransaction(SchemaExtension):
+    """On PostgreSQL, a query operation reads in one transaction.
+
+    Its tenant binding is then sent once (``core/rls.py``) and one pooled connection
+    serves every statement, where each statement outside a transaction takes a
+    connection from the pool, binds it and resets it. SQLite keeps one connection for
+    the whole process, on which a transaction would hold every other request up, so
+    there reads go as before; mutations keep the transactions their services own, and
+    a subscription is not held in one while it lasts.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        operation = execution.operation_type if execution.graphql_document else None
+        if operation is OperationType.QUERY and _on_postgres():
+            async with in_transaction():
+                yield
+        else:
+            yield
+
+
+def _on_postgres() -> bool:
+    return bool(Tortoise.get_connection("default").capabilities.dialect == "postgres")
+
+
 def build_schema(
     max_depth: int = 24, mask_errors: bool = True, fast_paths: bool = True
 ) -> strawberry.Schema:
@@ -61,6 +89,7 @@ def build_schema(
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         FreshReads,
+        QueryTransaction,
     ]
     if fast_paths:
         extensions.append(TreeFastPath)
