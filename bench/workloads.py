@@ -108,7 +108,7 @@ class Options:
     duration: float = 8.0
     #: Rows the ingest workload offers, and seconds each variant may spend on them.
     ingest_rows: int = 100_000
-    ingest_budget: float = 8.0
+    ingest_budget: float = 6.0
     batches: tuple[int, ...] = (100, 1000)
     switches: int = 3
     #: Concurrent team queries (one each) beside the whole tree in the memory workload:
@@ -475,9 +475,7 @@ async def team(target: Target, options: Options, memory: bool = False) -> list[d
                 ratio=round(app["peak_rss_mb"] / bare["peak_rss_mb"], 2),
                 tree_ms=trees["app_ms"],
                 floor_tree_ms=trees["floor_ms"],
-                check="equal"
-                if tree_ok
-                else "tree failed: " + str(trees["app"].get("errors"))[:200],
+                check="equal" if tree_ok else "the whole tree: an error (masked by the server)",
             )
         )
     return rows
