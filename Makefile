@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POS_PORT ?= 8100
 
-.PHONY: demo test lint install dev-install browser clean bench-roster scim-check
+.PHONY: demo test lint install dev-install browser clean bench bench-ci bench-roster scim-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,17 @@ lint: dev-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## goalgraph against floors measured in the same run, at 1k, 10k and 100k goal nodes, on
+## SQLite and PostgreSQL (GOALGRAPH_BENCH_POSTGRES_URL, default the local server); writes
+## bench/results/ and the table in docs/performance.md. Re-run one piece with e.g.
+## `$(BIN)/python -m bench run --workload goal_tree --size 10k --db sqlite`.
+bench: dev-install
+	$(BIN)/python -m bench run --docs
+
+## The same workloads on the 1k tenant only, briefly: fails on a wrong answer, never on speed.
+bench-ci: dev-install
+	$(BIN)/python -m bench run --ci --no-save
 
 ## The roster import benchmark: 5,000 people over ~300 units, from a GBK CSV, on SQLite.
 bench-roster: dev-install

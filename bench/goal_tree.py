@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -209,4 +208,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

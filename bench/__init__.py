@@ -1,0 +1,1 @@
+"""goalgraph's benchmark harness: `python -m bench` (see docs/performance.md)."""
