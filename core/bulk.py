@@ -10,17 +10,28 @@ and stamped with the scope's tenant and the time. ``on_conflict`` makes it an up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.connection import connections
 from tortoise.models import Model
 
 from .tenancy import TenantScope
 
+T = TypeVar("T")
+
 BATCH = 1000
+#: The most values one ``IN`` list holds: PostgreSQL takes at most 32,767 parameters
+#: per statement, and a whole large tenant's KPIs are more.
+IN_LIMIT = 10_000
+
+
+def chunked(ids: Sequence[T], size: int = IN_LIMIT) -> Iterator[Sequence[T]]:
+    """``ids`` in slices that fit one statement's ``IN`` list."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def placeholders(dialect: str, count: int) -> str:

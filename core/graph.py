@@ -14,7 +14,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from .enums import GoalStatus
 from .models import KeyResult, Kpi, KpiLink, Objective
@@ -83,20 +83,21 @@ async def load_goal_graph(
         .filter(_objective_q("objective__", paths, cycle_id), status=GoalStatus.ACTIVE)
         .order_by("id")
     )
-    links = (
-        await scope.query(KpiLink)
-        .filter(
-            _objective_q("key_result__objective__", paths, cycle_id),
-            key_result__status=GoalStatus.ACTIVE,
-            kpi__status=GoalStatus.ACTIVE,
-        )
-        .order_by("id")
-        # A tree of 10k nodes has as many links; their timestamps (parsed from text on
-        # SQLite) would cost more than everything else about them.
-        .only(*LINK_FIELDS)
+    graph_links = scope.query(KpiLink).filter(
+        _objective_q("key_result__objective__", paths, cycle_id),
+        key_result__status=GoalStatus.ACTIVE,
+        kpi__status=GoalStatus.ACTIVE,
     )
-    kpi_ids = {link.kpi_id for link in links}
-    kpis = await scope.query(Kpi).filter(id__in=kpi_ids) if kpi_ids else []
+    # A tree of 10k nodes has as many links; their timestamps (parsed from text on
+    # SQLite) would cost more than everything else about them.
+    links = await graph_links.order_by("id").only(*LINK_FIELDS)
+    # the KPIs by the same join, not by an id list (100k nodes pass PostgreSQL's
+    # parameter limit)
+    kpis = (
+        await scope.query(Kpi).filter(id__in=Subquery(graph_links.values("kpi_id")))
+        if links
+        else []
+    )
     return _index(root_ids, objectives, key_results, links, kpis)
 
 

@@ -1,4 +1,5 @@
-"""KPI values over a span, aggregated in the database (set-based, two queries).
+"""KPI values over a span, aggregated in the database (set-based, two queries per
+``bulk.IN_LIMIT`` KPIs).
 
 A cycle may hold months of daily values for thousands of KPIs; the database sums,
 counts and finds each KPI's last period, so only one row per KPI crosses the wire.
@@ -11,6 +12,7 @@ from datetime import date
 
 from tortoise.functions import Count, Max, Sum
 
+from ..bulk import chunked
 from ..enums import Aggregation
 from ..models import Kpi, Measurement
 from ..tenancy import TenantScope
@@ -24,13 +26,15 @@ async def span_values(
     by_id = {k.id: k for k in kpis}
     if not by_id:
         return {}
-    rows = (
-        await scope.query(Measurement)
-        .filter(kpi_id__in=list(by_id), period_start__gte=starts_on, period_start__lte=ends_on)
-        .group_by("kpi_id")
-        .annotate(total=Sum("value"), n=Count("id"), last=Max("period_start"))
-        .values("kpi_id", "total", "n", "last")
-    )
+    rows = []
+    for ids in chunked(list(by_id)):
+        rows += (
+            await scope.query(Measurement)
+            .filter(kpi_id__in=ids, period_start__gte=starts_on, period_start__lte=ends_on)
+            .group_by("kpi_id")
+            .annotate(total=Sum("value"), n=Count("id"), last=Max("period_start"))
+            .values("kpi_id", "total", "n", "last")
+        )
     values: dict[int, float] = {}
     lasts: dict[int, date] = {}
     for row in rows:
@@ -41,15 +45,16 @@ async def span_values(
             values[kpi.id] = float(row["total"]) / int(row["n"])
         else:
             lasts[kpi.id] = as_date(row["last"])
-    if lasts:
-        final = (
+    final = []
+    for ids in chunked(list(lasts)):
+        final += (
             await scope.query(Measurement)
-            .filter(kpi_id__in=list(lasts), period_start__in=set(lasts.values()))
+            .filter(kpi_id__in=ids, period_start__in={lasts[i] for i in ids})
             .values("kpi_id", "period_start", "value")
         )
-        for row in final:
-            if lasts.get(row["kpi_id"]) == as_date(row["period_start"]):
-                values[row["kpi_id"]] = float(row["value"])
+    for row in final:
+        if lasts.get(row["kpi_id"]) == as_date(row["period_start"]):
+            values[row["kpi_id"]] = float(row["value"])
     return values
 
 
