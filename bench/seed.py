@@ -491,42 +491,6 @@ async def rebuild_scores(url: str) -> None:
         await Tortoise.close_connections()
 
 
-async def copy_scores(source: Target, target: Target) -> None:
-    """Store the scores rebuilt on ``source`` (SQLite, same rows) in ``target``."""
-    assert source.path is not None
-    conn = sqlite3.connect(source.path)
-    rows = conn.execute(
-        "SELECT id, kind, node_id, value, score, cycle_id, tenant_id FROM score ORDER BY id"
-    ).fetchall()
-    conn.close()
-    pg = await asyncpg.connect(asyncpg_dsn(target.owner_url))
-    try:
-        async with pg.transaction():
-            await pg.execute("DELETE FROM score")
-            await pg.copy_records_to_table(
-                "score",
-                records=[(*r, CREATED, CREATED) for r in rows],
-                columns=[
-                    "id",
-                    "kind",
-                    "node_id",
-                    "value",
-                    "score",
-                    "cycle_id",
-                    "tenant_id",
-                    "created_at",
-                    "updated_at",
-                ],
-            )
-            await pg.execute(
-                "SELECT setval(pg_get_serial_sequence('score', 'id'), (SELECT max(id) FROM score))"
-            )
-            await pg.execute("UPDATE cycle SET scores_built_at = now()")
-        await pg.execute("ANALYZE score")
-    finally:
-        await pg.close()
-
-
 async def seed(target: Target) -> None:
     """Migrate ``target`` if need be, insert its tenant's rows and rebuild its scores."""
     started = time.perf_counter()
@@ -538,16 +502,7 @@ async def seed(target: Target) -> None:
         await migrate(target.owner_url, APP_ROLE)
         await insert_postgres(target.owner_url, shape)
     inserted = time.perf_counter()
-    try:
-        await rebuild_scores(target.owner_url)
-    except asyncpg.InterfaceError as exc:
-        if target.path is not None or "32767" not in str(exc):
-            raise
-        # The core's rebuild passes every KPI id as one parameter each, past what
-        # PostgreSQL's protocol allows (32,767) at 100k nodes; the same rows scored by
-        # the same rebuild on SQLite are the scores it would have stored.
-        _log(f"{target.db} {target.size}: rebuild failed ({exc}); scores copied from SQLite")
-        await copy_scores(await ensure("sqlite", target.size), target)
+    await rebuild_scores(target.owner_url)
     if target.path is not None:
         conn = sqlite3.connect(target.path)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
