@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import graphlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -35,6 +35,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from . import rls
+from .bulk import chunked, placeholders
 from .errors import DomainError, ErrorCode
 from .models import Tenant
 from .tenants import find_tenant, owned_models, self_references
@@ -227,7 +228,7 @@ async def _taken_ids(table: _Table) -> int:
     """How many of the table's ids are already rows in this database, of any tenant."""
     taken = 0
     with rls.every_tenant():
-        for chunk in _chunks(table.ids, BATCH):
+        for chunk in chunked(table.ids, BATCH):
             taken += await table.model.filter(id__in=chunk).count()
     return taken
 
@@ -267,11 +268,9 @@ async def _insert_all(head: _Table, tables: list[_Table]) -> None:
 
 
 def _placeholders(dialect: str, count: int) -> str:
-    if dialect == "sqlite":
-        return ", ".join("?" * count)
-    if dialect == "postgres":
-        return ", ".join(f"${i}" for i in range(1, count + 1))
-    raise _refuse(f"imports into {dialect} databases are not supported")
+    if dialect not in ("sqlite", "postgres"):
+        raise _refuse(f"imports into {dialect} databases are not supported")
+    return placeholders(dialect, count)
 
 
 async def _insert(conn: BaseDBAsyncClient, table: _Table) -> None:
@@ -286,7 +285,7 @@ async def _insert(conn: BaseDBAsyncClient, table: _Table) -> None:
         f"VALUES ({_placeholders(dialect, len(table.columns))})"
     )
     rows, later = _parents_first(table)
-    for chunk in _chunks(rows, BATCH):
+    for chunk in chunked(rows, BATCH):
         values = [
             [_db_value(table.model, f, v) for f, v in zip(fields, row, strict=True)]
             for row in chunk
@@ -295,8 +294,8 @@ async def _insert(conn: BaseDBAsyncClient, table: _Table) -> None:
     for column, pairs in later.items():
         first, second = _placeholders(dialect, 2).split(", ")
         update = f'UPDATE "{table.name}" SET "{column}" = {first} WHERE id = {second}'
-        for chunk in _chunks(pairs, BATCH):
-            await conn.execute_many(update, [list(p) for p in chunk])
+        for pair_chunk in chunked(pairs, BATCH):
+            await conn.execute_many(update, [list(p) for p in pair_chunk])
 
 
 def _parents_first(table: _Table) -> tuple[list[list[Any]], dict[str, list[tuple[Any, Any]]]]:
@@ -347,8 +346,3 @@ async def _advance_sequence(conn: BaseDBAsyncClient, table: _Table) -> None:
         f"SELECT setval($1, GREATEST($2, (SELECT last_value FROM {sequence})))",
         [sequence, max(table.ids)],
     )
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -101,6 +101,16 @@ def bound_to(tenant_id: int) -> Iterator[None]:
 
 
 @contextmanager
+def unbound() -> Iterator[None]:
+    """Bound to no tenant for the block: no tenant's rows are visible in it."""
+    token = _binding.set(None)
+    try:
+        yield
+    finally:
+        _binding.reset(token)
+
+
+@contextmanager
 def every_tenant() -> Iterator[None]:
     """Work across tenants for the block, on purpose (kept to a few named places)."""
     token = _binding.set(EVERY_TENANT)
@@ -313,8 +323,5 @@ class Unbound:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        token = _binding.set(None)
-        try:
+        with unbound():
             await self.app(scope, receive, send)
-        finally:
-            _binding.reset(token)

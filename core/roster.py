@@ -36,7 +36,7 @@ Rules (one place for each):
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -45,6 +45,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from .audit import record_each
+from .bulk import chunked
 from .enums import OrgUnitKind, Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
 from .models import Alert, OrgUnit, Person
@@ -300,11 +301,6 @@ def unit_kind(name: str) -> OrgUnitKind:
         if text.endswith(endings) or last in english:
             return kind
     return OrgUnitKind.DEPARTMENT
-
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _too_long(value: str, limit: int) -> bool:
@@ -1127,7 +1123,7 @@ class _Applier:
             stack.extend((child, path, depth) for child in children.get(unit_id, []))
         for row in changed.values():
             row.updated_at = self.now
-        for batch in _chunks(list(changed.values())):
+        for batch in chunked(list(changed.values()), CHUNK):
             await OrgUnit.bulk_update(batch, fields=_UNIT_FIELDS)
         for action in ("org_unit.updated", "org_unit.moved"):
             entries = []
@@ -1159,7 +1155,7 @@ class _Applier:
             levels.setdefault(level_of(index), []).append(index)
         audits: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
         for depth in sorted(levels):
-            for indexes in _chunks(levels[depth]):
+            for indexes in chunked(levels[depth], CHUNK):
                 batch = [
                     self.scope.build(
                         Person,
@@ -1241,7 +1237,7 @@ class _Applier:
 
         keys: list[tuple[str, str | int]] = [("path", p) for p in old_paths]
         keys += [("person", person_id) for person_id in moved]
-        for batch in _chunks(keys):
+        for batch in chunked(keys, CHUNK):
             by_path = [value for kind, value in batch if kind == "path"]
             by_person = [value for kind, value in batch if kind == "person"]
             condition = Q(owner_path__in=by_path) | Q(owner_person_id__in=by_person)

@@ -26,7 +26,7 @@ import inspect
 import logging
 import types
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -552,13 +552,3 @@ async def _root_field(
     except Exception as exc:  # an error is standard execution's to report, as always
         raise _Abort from exc
     return run.projector.completer(run, field.type, nodes)(roots)
-
-
-def covered_fields(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
-    """Every (type, field) the fast path can answer: for the docs and the tests."""
-    projector = projector_for(schema)
-    for type_ in schema.type_map.values():
-        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
-            for name in type_.fields:
-                if projector.getter(type_, name) is not None:
-                    yield type_.name, name

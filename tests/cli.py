@@ -11,9 +11,9 @@ from pathlib import Path
 def owner_url(app_url: str) -> str:
     """The owner's URL of the database ``app_url`` names: the server administrator of
     the PostgreSQL runs (``GOALGRAPH_TEST_POSTGRES_URL``) on the same database."""
-    base = os.environ["GOALGRAPH_TEST_POSTGRES_URL"]
-    head = base.rstrip("/").rpartition("/")[0]
-    return f"{head}/{app_url.rstrip('/').rpartition('/')[2]}"
+    from .conftest import POSTGRES_ENV, _pg_url
+
+    return _pg_url(os.environ[POSTGRES_ENV], app_url.rstrip("/").rpartition("/")[2])
 
 
 def cli(

@@ -126,14 +126,11 @@ async def test_an_unscoped_query_sees_only_the_bound_tenant(client: httpx.AsyncC
 
 async def test_a_connection_bound_to_nothing_sees_nothing(client: httpx.AsyncClient) -> None:
     await _two_companies()
-    token = rls._binding.set(None)
-    try:
+    with rls.unbound():
         seen = {table: await _tenants_seen(table) for table in tenant_tables()}
         counted = await Person.all().count()
         async with in_transaction():
             in_transaction_count = await Kpi.all().count()
-    finally:
-        rls._binding.reset(token)
     assert not any(seen.values())
     assert (counted, in_transaction_count) == (0, 0)
 

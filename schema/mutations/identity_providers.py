@@ -149,7 +149,7 @@ class IdentityProviderMutations:
         async def run() -> IdentityProvider:
             row = await idp.configure_oidc(
                 info.context.scope,
-                SecretBox(secret_box_key(info.context.settings)),
+                _box(info),
                 issuer=input.issuer,
                 client_id=input.client_id,
                 client_secret=input.client_secret,
@@ -162,16 +162,14 @@ class IdentityProviderMutations:
             )
             return _shown(info, row)
 
-        shown, errors = await guarded(run)
-        return IdentityProviderPayload(identity_provider=shown, errors=errors)
+        return _payload(*await guarded(run))
 
     @strawberry.mutation(description="Turn single sign-on off (admins); its settings are kept.")
     async def disable_oidc(self, info: Info) -> IdentityProviderPayload:
         async def run() -> IdentityProvider:
             return _shown(info, await idp.disable_oidc(info.context.scope))
 
-        shown, errors = await guarded(run)
-        return IdentityProviderPayload(identity_provider=shown, errors=errors)
+        return _payload(*await guarded(run))
 
     @strawberry.mutation(
         description="Set up sign-in with Feishu or Lark and turn it on (admins; audited "
