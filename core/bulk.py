@@ -5,7 +5,9 @@ measurements with its roll-up builds several thousand (the values, the scores up
 path). ``insert_rows`` writes plain tuples instead, through the connection of the
 running transaction, with each value converted by its field exactly as Tortoise would,
 and stamped with the scope's tenant and the time. ``on_conflict`` makes it an upsert
-(SQLite and PostgreSQL speak the same ``ON CONFLICT … DO UPDATE``).
+(SQLite and PostgreSQL speak the same ``ON CONFLICT … DO UPDATE``). ``update_rows``
+changes columns of rows found by id the same way: one prepared ``UPDATE`` sent for
+every row of a batch, where Tortoise's ``bulk_update`` builds a ``CASE`` per column.
 """
 
 from __future__ import annotations
@@ -78,6 +80,43 @@ async def insert_rows(
         values = [
             # the model class, not an instance: no field may stamp a value of its own
             [f.to_db_value(v, model) for f, v in zip(fields, (*head, *row), strict=True)]
+            for row in batch
+        ]
+        await connection.execute_many(sql, values)
+        sent += len(batch)
+    return sent
+
+
+async def update_rows(
+    scope: TenantScope,
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> int:
+    """Set ``columns`` (and ``updated_at``) of the rows whose id leads each tuple of
+    ``rows`` — ``(id, *values)`` — within the scope's tenant. Returns how many rows
+    were sent."""
+    meta = model._meta
+    fields = [meta.fields_map[_field_name(meta, c)] for c in (*columns, "updated_at")]
+    id_field = meta.fields_map[meta.pk_attr]
+    connection = connections.get(meta.default_connection or "default")
+    dialect = connection.capabilities.dialect
+    marks = placeholders(dialect, len(fields) + 2).split(", ")
+    sets = ", ".join(f'"{c}" = {m}' for c, m in zip((*columns, "updated_at"), marks, strict=False))
+    sql = (
+        f'UPDATE "{meta.db_table}" SET {sets} '
+        f'WHERE "{meta.pk_attr}" = {marks[-2]} AND "tenant_id" = {marks[-1]}'
+    )
+    now = datetime.now(UTC)
+    sent = 0
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH)):
+        values = [
+            [
+                *(f.to_db_value(v, model) for f, v in zip(fields, (*row[1:], now), strict=True)),
+                id_field.to_db_value(row[0], model),
+                scope.tenant_id,
+            ]
             for row in batch
         ]
         await connection.execute_many(sql, values)

@@ -35,6 +35,8 @@ class GoalGraph:
     key_results_of: dict[int, list[int]]
     kpis: dict[int, Kpi]
     links_of: dict[int, list[KpiLink]] = field(default_factory=dict)
+    #: Loaded under given roots: a part of the graph (its scores are read by node id).
+    partial: bool = False
 
     def goals(self) -> Iterator[Objective | KeyResult | Kpi]:
         """Every objective, key result and KPI of the graph."""
@@ -75,26 +77,24 @@ async def load_goal_graph(
         paths = [by_id[i] for i in dict.fromkeys(root_ids) if i in by_id]
         if not paths:
             return GoalGraph([], {}, {}, {}, {}, {})
-    objectives = (
-        await scope.query(Objective).filter(_objective_q("", paths, cycle_id)).order_by("id")
+    # Each level by a subquery on the one above: every lookup then runs on an index
+    # (a join filtered on the objective's path scans the links), and no id list can
+    # pass PostgreSQL's parameter limit on a 100k-node tree.
+    active = GoalStatus.ACTIVE
+    graph_objectives = scope.query(Objective).filter(_objective_q("", paths, cycle_id))
+    objectives = await graph_objectives.order_by("id")
+    graph_key_results = scope.query(KeyResult).filter(
+        objective_id__in=Subquery(graph_objectives.values("id")), status=active
     )
-    key_results = (
-        await scope.query(KeyResult)
-        .filter(_objective_q("objective__", paths, cycle_id), status=GoalStatus.ACTIVE)
-        .order_by("id")
-    )
+    key_results = await graph_key_results.order_by("id")
     graph_links = scope.query(KpiLink).filter(
-        _objective_q("key_result__objective__", paths, cycle_id),
-        key_result__status=GoalStatus.ACTIVE,
-        kpi__status=GoalStatus.ACTIVE,
+        key_result_id__in=Subquery(graph_key_results.values("id")), kpi__status=active
     )
     # A tree of 10k nodes has as many links; their timestamps (parsed from text on
     # SQLite) would cost more than everything else about them.
     links = await graph_links.order_by("id").only(*LINK_FIELDS)
-    # the KPIs by the same join, not by an id list (100k nodes pass PostgreSQL's
-    # parameter limit)
     kpis = (
-        await scope.query(Kpi).filter(id__in=Subquery(graph_links.values("kpi_id")))
+        await scope.query(Kpi).filter(id__in=Subquery(graph_links.values("kpi_id")), status=active)
         if links
         else []
     )
@@ -131,6 +131,7 @@ def _index(
         key_results_of=dict(key_results_of),
         kpis={k.id: k for k in kpis},
         links_of=dict(links_of),
+        partial=root_ids is not None,
     )
 
 

@@ -11,9 +11,11 @@ returned, calling each field's own resolver and serialising each leaf with the s
 own scalar and enum types. The walk replaces only graphql-core's per-field machinery;
 every value comes from the code that standard execution would have called.
 
-An operation is covered when it is a query whose root fields are ``goalTree`` (and
-``__typename``), and every field it selects below, on every type it may meet, is a
-plain attribute or a synchronous resolver without arguments or field extensions.
+An operation is covered when it is a query with ``goalTree`` root fields, and every
+field it selects below them, on every type it may meet, is a plain attribute or a
+synchronous resolver without arguments or field extensions. Other root fields beside
+the tree (a team's scorecard and ranking) are answered by standard execution of the
+document without the tree, and the answers merged in the operation's order.
 Anything else, and anything unexpected while answering (a resolver that returns an
 awaitable, a null in a non-null place, an error), falls back to standard execution,
 which then answers exactly as if this module did not exist. A differential test
@@ -27,10 +29,11 @@ import logging
 import types
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -457,21 +460,51 @@ def projector_for(schema: GraphQLSchema) -> TreeProjector:
     return found
 
 
+@dataclass
+class _Answer:
+    """The tree's root fields answered; ``rest`` (when other root fields were asked
+    too) is the document without them, for standard execution to answer."""
+
+    keys: list[str]
+    tree: dict[str, Any]
+    rest: DocumentNode | None = None
+
+    def merged(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Both answers, in the order the operation asked for them."""
+        return {key: self.tree[key] if key in self.tree else data[key] for key in self.keys}
+
+
 class TreeFastPath(SchemaExtension):
-    """Answers covered ``goalTree`` operations before standard execution would."""
+    """Answers covered ``goalTree`` root fields before standard execution would; the
+    operation's other root fields (a scorecard beside a subtree) go to standard
+    execution in a document without the tree, and the two answers are merged."""
 
     async def on_execute(self) -> Any:
         execution = self.execution_context
         try:
-            data = await self._answer()
+            answer = await self._answer()
         except Exception:  # whatever it was, standard execution answers
-            data = None
-        if data is not None:
-            execution.result = ExecutionResult(data=data, errors=None)
+            answer = None
+        if answer is None:
+            yield
+            return
+        if answer.rest is None:
+            execution.result = ExecutionResult(data=answer.merged({}), errors=None)
             log.debug("goalTree answered without the per-field executor")
-        yield
+            yield
+            return
+        document, execution.graphql_document = execution.graphql_document, answer.rest
+        try:
+            yield
+        finally:
+            execution.graphql_document = document
+        result = execution.result
+        # data is null when a non-null root field failed: so it would have been anyway
+        if isinstance(result, ExecutionResult) and isinstance(result.data, dict):
+            result.data = answer.merged(result.data)
+            log.debug("goalTree answered without the per-field executor, beside other fields")
 
-    async def _answer(self) -> dict[str, Any] | None:
+    async def _answer(self) -> _Answer | None:
         execution = self.execution_context
         context = execution.context
         document = execution.graphql_document
@@ -491,12 +524,16 @@ class TreeFastPath(SchemaExtension):
             return None  # bad variables: standard execution reports them
         run = _Run(projector, operation, fragments, variables, _Info(context))
         roots = run.collect(query_type, (_wrapper(operation.selection_set),))
-        names = {nodes[0].name.value for nodes in roots.values()}
-        if ROOT_FIELD not in names or names - {ROOT_FIELD, "__typename"}:
+        trees = {k: n for k, n in roots.items() if n[0].name.value == ROOT_FIELD}
+        if not trees:
             return None
+        others = {k for k in roots if k not in trees and roots[k][0].name.value != "__typename"}
+        direct = {id(node) for node in operation.selection_set.selections}
+        if others and any(id(node) not in direct for nodes in trees.values() for node in nodes):
+            return None  # a tree inside a root fragment: standard execution answers it all
         tree_type = query_type.fields[ROOT_FIELD].type
         memo: dict[tuple[int, str], bool] = {}
-        for nodes in roots.values():
+        for nodes in trees.values():
             for node in nodes:
                 if node.selection_set is not None and not projector.covers(
                     node.selection_set, tree_type, fragments, memo
@@ -504,13 +541,29 @@ class TreeFastPath(SchemaExtension):
                     return None
         if refusal(context, matrix(), "Query", ROOT_FIELD) is not None:
             return None  # refused: standard execution says so, as it always does
-        out: dict[str, Any] = {}
+        answer = _Answer(list(roots), {})
         for key, nodes in roots.items():
-            if nodes[0].name.value == "__typename":
-                out[key] = query_type.name
-                continue
-            out[key] = await _root_field(execution.schema, run, query_type, nodes)
-        return out
+            if key in trees:
+                answer.tree[key] = await _root_field(execution.schema, run, query_type, nodes)
+            elif not others:
+                answer.tree[key] = query_type.name  # __typename
+        if others:
+            answer.rest = _without_trees(document, operation)
+        return answer
+
+
+def _without_trees(document: DocumentNode, operation: OperationDefinitionNode) -> DocumentNode:
+    """The document with ``goalTree`` left out of the operation's own selection set."""
+    kept = tuple(
+        node
+        for node in operation.selection_set.selections
+        if not (isinstance(node, FieldNode) and node.name.value == ROOT_FIELD)
+    )
+    selection_set = replace(operation.selection_set, selections=kept)
+    rest = replace(operation, selection_set=selection_set)
+    return replace(
+        document, definitions=tuple(rest if d is operation else d for d in document.definitions)
+    )
 
 
 def _wrapper(selection_set: SelectionSetNode) -> FieldNode:

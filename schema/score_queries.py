@@ -11,6 +11,7 @@ from strawberry import relay
 
 from ..core.scoring import service
 from ..core.scoring.history import settings_as_of
+from ..core.scoring.load import Reach
 from ..core.scoring.service import ScoredCycle
 from ..plugins.view import TenantPacks
 from .context import Info
@@ -20,7 +21,7 @@ from .types.scorecards import RankingEntry, Scorecard
 
 
 async def _score(
-    info: Info, cycle_id: relay.GlobalID | None, as_of: datetime | None = None
+    info: Info, cycle_id: relay.GlobalID | None, as_of: datetime | None, reach: Reach
 ) -> ScoredCycle:
     scope = info.context.scope
     at = None if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
@@ -38,7 +39,7 @@ async def _score(
     if at is None:
         packs = await info.context.tenant_packs()
         return await service.score(
-            scope, cycle, packs.stage_presets(), packs.scoring_policy, date.today()
+            scope, cycle, packs.stage_presets(), packs.scoring_policy, date.today(), reach
         )
     past = await settings_as_of(scope, at)
     then = TenantPacks(info.context.packs, past.stage, past.enablements)
@@ -78,7 +79,7 @@ class ScoreQueries:
                 scope, scorer, decode(org_unit_id, "OrgUnit", "orgUnitId")
             )
             return Scorecard.of(scored, card, org_unit=OrgUnit.from_row(unit))
-        scored = await scorer()
+        scored = await scorer(Reach(company=True))
         return Scorecard.of(scored, scored.board.company())
 
     @strawberry.field(description="The people of a unit and below, best combined score first.")
@@ -154,7 +155,7 @@ class SimulationQueries:
         presets = (await info.context.tenant_packs()).stage_presets()
         scored, proposed, people, units = await service.simulate_weighting(
             info.context.scope,
-            partial(_score, info, cycle_id),
+            partial(_score, info, cycle_id, None),
             decode(org_unit_id, "OrgUnit", "orgUnitId"),
             presets,
             stage,

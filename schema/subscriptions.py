@@ -124,7 +124,9 @@ def _touched(
     objectives: set[int] = set()
     for key_result in key_results:
         objective: int | None = graph.key_results[key_result].objective_id
-        while objective in graph.objectives and objective not in objectives:
+        while (
+            objective is not None and objective in graph.objectives and objective not in objectives
+        ):
             objectives.add(objective)
             objective = graph.objectives[objective].parent_id
     bottom_up = sorted(objectives, key=lambda o: (-graph.objectives[o].depth, o))

@@ -66,7 +66,12 @@ class Objective(Owned):
 
     class Meta:
         table = "objective"
-        indexes = (("tenant_id", "path"), ("tenant_id", "cycle_id", "parent_id"))
+        indexes = (
+            ("tenant_id", "path"),
+            ("tenant_id", "cycle_id", "parent_id"),
+            ("tenant_id", "owner_unit_id"),
+            ("tenant_id", "owner_person_id"),
+        )
 
 
 class KeyResult(Owned):
@@ -91,7 +96,11 @@ class KeyResult(Owned):
 
     class Meta:
         table = "key_result"
-        indexes = (("tenant_id", "objective_id"),)
+        indexes = (
+            ("tenant_id", "objective_id"),
+            ("tenant_id", "owner_unit_id"),
+            ("tenant_id", "owner_person_id"),
+        )
 
 
 class Kpi(Owned):
@@ -119,7 +128,11 @@ class Kpi(Owned):
 
     class Meta:
         table = "kpi"
-        indexes = (("tenant_id", "metric_code"), ("tenant_id", "owner_unit_id"))
+        indexes = (
+            ("tenant_id", "metric_code"),
+            ("tenant_id", "owner_unit_id"),
+            ("tenant_id", "owner_person_id"),
+        )
 
 
 class KpiLink(TenantOwned):

@@ -57,5 +57,5 @@ async def score_graph(
         cycle = cycles.get(cycle_id)
         if cycle is not None:
             rows = CycleRows(objectives, key_results, links, kpis, {})
-            result[cycle_id] = await stored_scores(scope, cycle, rows, lookup)
+            result[cycle_id] = await stored_scores(scope, cycle, rows, lookup, graph.partial)
     return result

@@ -1,7 +1,7 @@
 """Scoring use cases: scorecards, rankings and what-if simulations of one cycle.
 
-Each checks who may see what before anything is scored, then scores the cycle once
-(``Scorer``) and reads its ``ScoreBoard``.
+Each checks who may see what before anything is scored, then scores the part of the
+cycle it reaches once (``Scorer`` with a ``Reach``) and reads its ``ScoreBoard``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from tortoise.expressions import Subquery
 
 from ..access import can_see_people_below, can_see_values
 from ..enums import Role
@@ -20,7 +22,7 @@ from ..stages import kpi_share_of
 from ..tenancy import TenantScope
 from .engine import CycleScores, score_cycle
 from .history import PastSettings, cycle_as_of, people_as_of, people_below_as_of
-from .load import default_cycle, load_cycle
+from .load import EVERYTHING, Reach, default_cycle, load_reach, units_below
 from .resolve import PolicyLookup
 from .scorecard import ScoreBoard, Scorecard, Shares
 from .simulate import Moved, simulate
@@ -43,7 +45,8 @@ class ScoredCycle:
         return self.board.scores
 
 
-Scorer = Callable[[], Awaitable[ScoredCycle]]
+#: Scores the cycle as far as a read reaches (a past moment's rebuild scores it all).
+Scorer = Callable[[Reach], Awaitable[ScoredCycle]]
 
 
 async def shares_of(scope: TenantScope, presets: Mapping[str, float], stage: str) -> Shares | None:
@@ -90,12 +93,14 @@ async def score(
     presets: Mapping[str, float],
     lookup: PolicyLookup | None,
     today: date,
+    reach: Reach = EVERYTHING,
 ) -> ScoredCycle:
-    """Everything needed for scorecards and rankings of one cycle, as stored now."""
+    """What scorecards and rankings of one cycle need, as stored now, for the goals
+    ``reach`` names (the whole cycle by default)."""
     cycle = await _cycle(scope, cycle_id, today)
-    rows = await load_cycle(scope, cycle, values=False)
+    rows = await load_reach(scope, cycle, reach)
     shares = await current_shares(scope, presets)
-    scores = await stored_scores(scope, cycle, rows, lookup)
+    scores = await stored_scores(scope, cycle, rows, lookup, partial=not reach.everything)
     return ScoredCycle(cycle, ScoreBoard(rows, scores, shares))
 
 
@@ -176,7 +181,8 @@ async def person_scorecard(
         raise forbidden(
             "a person's scores are visible to them, their managers and admins", "personId"
         )
-    scored = await scorer()
+    units = frozenset({unit.id}) if person.role is Role.MANAGER else frozenset()
+    scored = await scorer(Reach.owners(units, frozenset({person.id})))
     then = person
     if scored.at is not None:
         then = next(iter(await people_as_of(scope, [person], scored.at)), person)
@@ -188,7 +194,7 @@ async def unit_scorecard(
 ) -> tuple[ScoredCycle, OrgUnit, Scorecard]:
     """An org unit's scorecard over what it owns (team goals are company-visible)."""
     unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
-    scored = await scorer()
+    scored = await scorer(Reach.owners(unit_ids=frozenset({unit.id})))
     return scored, unit, scored.board.owner(unit_ids={unit.id})
 
 
@@ -199,7 +205,7 @@ async def unit_ranking(
     unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
     if not can_see_people_below(scope, unit.path):
         raise forbidden("rankings are for admins and the managers of the unit", "orgUnitId")
-    scored = await scorer()
+    scored = await scorer(Reach(below=unit.path))
     if scored.at is not None:
         people = await people_below_as_of(scope, unit, scored.at)
     else:
@@ -223,7 +229,7 @@ async def simulate_weighting(
     proposed = await proposed_shares(scope, presets, stage, okr_share, kpi_share)
     people = await people_below(scope, unit)
     units = await scope.query(OrgUnit).filter(path__startswith=unit.path).order_by("id")
-    scored = await scorer()
+    scored = await scorer(Reach(below=unit.path))
     moved_people, moved_units = simulate(scored.board, proposed, people, units)
     return scored, proposed, moved_people, moved_units
 
@@ -233,6 +239,6 @@ async def people_below(scope: TenantScope, unit: OrgUnit) -> list[Person]:
     leavers keep their past scorecards but leave rankings."""
     return (
         await scope.query(Person)
-        .filter(org_unit__path__startswith=unit.path, active=True)
+        .filter(org_unit_id__in=Subquery(units_below(scope, unit.path).values("id")), active=True)
         .order_by("id")
     )

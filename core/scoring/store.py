@@ -31,7 +31,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from ..bulk import insert_rows
+from ..bulk import chunked, insert_rows
 from ..enums import GoalKind, GoalStatus
 from ..models import Cycle, KeyResult, Kpi, KpiLink, Objective, Score
 from ..policy import PolicyLookup
@@ -248,9 +248,12 @@ async def _stored(
     rows: CycleRows,
     lookup: PolicyLookup | None,
     skip: Dirty | None = None,
+    partial: bool = False,
 ) -> CycleScores:
     """The stored scores of the nodes in ``rows`` (but those in ``skip``), with each KPI
-    score explained again from its stored value."""
+    score explained again from its stored value. The whole cycle's scores are read in
+    one query, unless only a part is wanted (``skip``, or ``partial`` rows): then by
+    node id, in lists short enough for any database."""
     skip = skip or Dirty()
     scores = CycleScores(rows=rows)
     wanted = {
@@ -261,10 +264,16 @@ async def _stored(
     if not any(wanted.values()):
         return scores
     query = scope.query(Score).filter(cycle_id=cycle.id)
-    if skip:
-        # A path update needs only the parts beside the path, not the whole cycle.
-        query = query.filter(node_id__in=set().union(*wanted.values()))
-    stored = await query.values_list("kind", "node_id", "value", "score")
+    columns = ("kind", "node_id", "value", "score")
+    if skip or partial:  # by (kind, node id): the key's index finds each row
+        stored = [
+            row
+            for kind, nodes in wanted.items()
+            for ids in chunked(sorted(nodes))
+            for row in await query.filter(kind=kind, node_id__in=ids).values_list(*columns)
+        ]
+    else:
+        stored = await query.values_list(*columns)
     for kind, node_id, value, score in stored:
         kind = GoalKind(kind)
         if node_id not in wanted[kind]:
@@ -324,8 +333,13 @@ async def ensure_built(scope: TenantScope, cycle: Cycle) -> None:
 
 
 async def stored_scores(
-    scope: TenantScope, cycle: Cycle, rows: CycleRows, lookup: PolicyLookup | None
+    scope: TenantScope,
+    cycle: Cycle,
+    rows: CycleRows,
+    lookup: PolicyLookup | None,
+    partial: bool = False,
 ) -> CycleScores:
-    """The cycle's scores for the nodes in ``rows``, as stored (built first if need be)."""
+    """The cycle's scores for the nodes in ``rows``, as stored (built first if need be);
+    ``partial`` when ``rows`` hold a small part of the cycle."""
     await ensure_built(scope, cycle)
-    return await _stored(scope, cycle, rows, lookup)
+    return await _stored(scope, cycle, rows, lookup, partial=partial)

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from .. import events
 from ..access import can_edit_goal
-from ..bulk import insert_rows
+from ..bulk import insert_rows, update_rows
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, Problem
 from ..models import Kpi, Measurement, MeasurementRevision
@@ -95,7 +95,7 @@ async def record_measurements(
                 on_conflict=("kpi_id", "period_start"),
                 update=("value", "source", "recorded_at", "recorded_by_id"),
             )
-            await _refresh_current(kpis, changed)
+            await _refresh_current(scope, kpis, changed)
             measured: dict[int, set[date]] = {}
             for kpi_id, period in changed:
                 measured.setdefault(kpi_id, set()).add(period)
@@ -149,7 +149,7 @@ async def _keep_replaced(
 
 
 async def _refresh_current(
-    kpis: dict[int, Kpi], written: dict[tuple[int, date], tuple[float, str]]
+    scope: TenantScope, kpis: dict[int, Kpi], written: dict[tuple[int, date], tuple[float, str]]
 ) -> None:
     """Mirror the newest period's value onto each KPI (values are never deleted)."""
     newest: dict[int, tuple[date, float]] = {}
@@ -163,5 +163,9 @@ async def _refresh_current(
             kpi.current_value = value
             kpi.current_period = period
             changed.append(kpi)
-    if changed:
-        await Kpi.bulk_update(changed, fields=["current_value", "current_period"])
+    await update_rows(
+        scope,
+        Kpi,
+        ("current_value", "current_period"),
+        ((k.id, k.current_value, k.current_period) for k in changed),
+    )

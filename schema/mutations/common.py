@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
 
 from ...core.errors import DomainError, ErrorCode
+from ..context import Info
 from ..errors import UserError, user_errors
 from ..ids import decode_optional
 
@@ -40,3 +42,18 @@ def updates(data: Any, names: Iterable[str]) -> dict[str, Any]:
         changes["owner_unit_id"] = decode_optional(unit or None, "OrgUnit", "ownerUnitId")
         changes["owner_person_id"] = decode_optional(person or None, "Person", "ownerPersonId")
     return changes
+
+
+def asks_for(info: Info, name: str) -> bool:
+    """Whether the payload's selection (fragments included) names the field ``name``:
+    a batch whose caller reads only ``errors`` need not read its rows back."""
+
+    def found(selections: Sequence[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name == name:
+                return True
+            if found(selection.selections):
+                return True
+        return False
+
+    return any(found(field.selections) for field in info.selected_fields)

@@ -14,7 +14,7 @@ from ..context import Info
 from ..errors import UserError
 from ..ids import decode
 from ..types.goals import Measurement
-from .common import guarded
+from .common import asks_for, guarded
 
 
 @strawberry.input(description="A value for a KPI on any day of the period it belongs to.")
@@ -54,7 +54,9 @@ class MeasurementMutations:
                 inputs.append(MeasurementInput(kpi_id, entry.period, entry.value, entry.source))
             if problems:
                 raise DomainError(*problems)
-            rows = await record_measurements(scope, inputs)
+            rows = await record_measurements(
+                scope, inputs, returning=asks_for(info, "measurements")
+            )
             packs = await info.context.tenant_packs()
             await scan(scope, packs.courses, {i.kpi_id for i in inputs})
             return [Measurement.from_row(r) for r in rows]
