@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POS_PORT ?= 8100
 
-.PHONY: demo test lint install dev-install browser clean bench bench-ci bench-roster scim-check
+.PHONY: demo test lint install dev-install browser clean bench bench-ci bench-workers bench-roster scim-check reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ dev-install: $(BIN)/python
 ## Install, migrate, seed the freshmart demo tenant and serve it with a ready token,
 ## next to the demo POS its store KPIs sync from.
 demo: install
-	$(BIN)/goalgraph demo
+	$(BIN)/goalgraph demo --pos-host $(HOST) --pos-port $(POS_PORT)
 	@echo "Admin token (paste as 'Authorization: Bearer <token>'):"
 	@TOKEN=$$($(BIN)/goalgraph token --tenant freshmart --role admin --person admin@freshmart.example | tail -n 1); \
 	  echo "$$TOKEN"; \
@@ -32,9 +32,9 @@ demo: install
 	  $(BIN)/goalgraph serve --host $(HOST) --port $(PORT)
 
 ## Install with the dev tools and run the whole suite (SQLite, plus PostgreSQL when
-## GOALGRAPH_TEST_POSTGRES_URL is set).
+## GOALGRAPH_TEST_POSTGRES_URL is set), on two worker processes.
 test: dev-install browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## The GraphiQL test opens the page in a real headless Chromium (Debian's package).
 browser:
@@ -68,9 +68,22 @@ bench: dev-install
 bench-ci: dev-install
 	$(BIN)/python -m bench run --ci --no-save
 
+## The team query against `goalgraph serve --workers 1, 2, 4` on PostgreSQL (10k tenant).
+bench-workers: dev-install
+	$(BIN)/python -m bench workers --counts 1,2,4 --docs
+
 ## The roster import benchmark: 5,000 people over ~300 units, from a GBK CSV, on SQLite.
 bench-roster: dev-install
 	$(BIN)/python bench/roster_import.py
+
+## The figures of docs/reliability.md: tests/reliability/ at full size on SQLite and
+## PostgreSQL (GOALGRAPH_TEST_POSTGRES_URL, default the local server), then the table.
+RELIABILITY_PG ?= postgres://postgres@127.0.0.1:5432/test
+reliability: dev-install browser
+	GOALGRAPH_RELIABILITY_SIZE=full GOALGRAPH_RELIABILITY_OUT=build/reliability.json \
+	  GOALGRAPH_TEST_POSTGRES_URL=$${GOALGRAPH_TEST_POSTGRES_URL:-$(RELIABILITY_PG)} \
+	  $(BIN)/pytest -q tests/reliability; \
+	  status=$$?; $(BIN)/python -m tests.reliability.report build/reliability.json; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache goalgraph.sqlite3*

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from ..core import audit
 from ..core.enums import GoalStatus, Role
 from ..core.errors import DomainError, ErrorCode, Problem, forbidden, not_found
+from ..core.i18n import msg
 from ..core.models import DataBinding, Kpi, OrgUnit, SyncJob
 from ..core.secrets import SecretBox
 from ..core.tenancy import TenantScope
@@ -50,7 +51,7 @@ class BindingInput:
 
 def require_configurer(scope: TenantScope) -> None:
     if scope.role not in _CONFIGURERS:
-        raise forbidden("only admins and consultants may manage data bindings")
+        raise forbidden(msg("sync.admin_only"))
 
 
 def _split(
@@ -79,7 +80,11 @@ def _validate(adapter: Source, plain: dict[str, Any], secrets: dict[str, str]) -
             *(
                 Problem(
                     ErrorCode.INVALID,
-                    f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}",
+                    msg(
+                        "sync.config_problem",
+                        path=".".join(str(p) for p in e["loc"]) or "config",
+                        problem=e["msg"],
+                    ),
                     "config." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "config",
                 )
                 for e in exc.errors()
@@ -91,11 +96,11 @@ async def _check_targets(scope: TenantScope, kpi_id: int | None, org_unit_id: in
     if kpi_id is not None:
         kpi = await scope.find(Kpi, kpi_id)
         if kpi is None:
-            raise not_found("KPI", "kpiId")
+            raise not_found("kpi", "kpiId")
         if kpi.status is GoalStatus.ARCHIVED:
-            raise DomainError.single(ErrorCode.ARCHIVED, "KPI is archived", "kpiId")
+            raise DomainError.single(ErrorCode.ARCHIVED, msg("kpi.archived"), "kpiId")
     if org_unit_id is not None and await scope.find(OrgUnit, org_unit_id) is None:
-        raise not_found("org unit", "orgUnitId")
+        raise not_found("org_unit", "orgUnitId")
 
 
 def _check_fields(values: BindingInput, creating: bool) -> None:
@@ -105,12 +110,12 @@ def _check_fields(values: BindingInput, creating: bool) -> None:
     if values.every_minutes is not None and not MIN_EVERY <= values.every_minutes <= MAX_EVERY:
         checks.add(
             ErrorCode.OUT_OF_RANGE,
-            f"everyMinutes must be between {MIN_EVERY} and {MAX_EVERY}",
+            msg("sync.every_minutes_range", min=MIN_EVERY, max=MAX_EVERY),
             "everyMinutes",
         )
     for source, target in (values.metrics or {}).items():
         if not str(source).strip() or not str(target).strip():
-            checks.add(ErrorCode.INVALID, "metric names must not be empty", "metrics")
+            checks.add(ErrorCode.INVALID, msg("sync.metric_names_empty"), "metrics")
     checks.done()
 
 
@@ -119,7 +124,7 @@ def _adapter(available: Mapping[str, Source], name: str) -> Source:
     if found is None:
         known = ", ".join(sorted(available)) or "none"
         raise DomainError.single(
-            ErrorCode.INVALID, f"unknown adapter {name!r} (available: {known})", "adapter"
+            ErrorCode.INVALID, msg("sync.unknown_adapter", name=name, known=known), "adapter"
         )
     return found
 
@@ -136,14 +141,14 @@ async def create_binding(
     require_configurer(scope)
     _check_fields(values, creating=True)
     if values.adapter is None:
-        raise DomainError.single(ErrorCode.REQUIRED, "adapter is required", "adapter")
+        raise DomainError.single(ErrorCode.REQUIRED, msg("sync.adapter_required"), "adapter")
     adapter = _adapter(available, values.adapter)
     plain, secrets = _split(adapter, values.config or {}, {})
     _validate(adapter, plain, secrets)
     await _check_targets(scope, values.kpi_id, values.org_unit_id)
     name = (values.name or "").strip()
     if await scope.query(DataBinding).filter(name=name).exists():
-        raise DomainError.single(ErrorCode.CONFLICT, f"binding {name!r} already exists", "name")
+        raise DomainError.single(ErrorCode.CONFLICT, msg("sync.binding_exists", name=name), "name")
     async with in_transaction():
         binding = await scope.create(
             DataBinding,
@@ -181,7 +186,7 @@ async def update_binding(
     binding = await scope.get(DataBinding, binding_id, "id")
     if binding.kind != kind:
         raise DomainError.single(
-            ErrorCode.INVALID, f"binding {binding.name!r} is a binding of kind {binding.kind}", "id"
+            ErrorCode.INVALID, msg("sync.binding_kind", name=binding.name, kind=binding.kind), "id"
         )
     adapter = _adapter(available, values.adapter or binding.adapter)
     kept = box.unseal(binding.secrets)
@@ -199,7 +204,7 @@ async def update_binding(
         name != binding.name
         and await scope.query(DataBinding).filter(name=name).exclude(id=binding.id).exists()
     ):
-        raise DomainError.single(ErrorCode.CONFLICT, f"binding {name!r} already exists", "name")
+        raise DomainError.single(ErrorCode.CONFLICT, msg("sync.binding_exists", name=name), "name")
     before = _audited(binding)
     async with in_transaction():
         binding.name, binding.adapter, binding.config = name, adapter.name, plain

@@ -180,7 +180,8 @@ class SignInFlow:
         self.settings = settings
         self.box = SecretBox(secret_box_key(settings))
         self.oidc_clients = OidcClients()
-        self.secure = settings.public_url.startswith("https://")
+        # production is served over HTTPS (behind its proxy, whatever public_url says)
+        self.secure = settings.production or settings.public_url.startswith("https://")
 
     @staticmethod
     def route(

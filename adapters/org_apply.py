@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..core.errors import ErrorCode
+from ..core.i18n import text
 from ..core.models import OrgSourceMember, OrgUnit, Person
 from ..core.roster import RosterPlan, RosterRow, RosterUnit, apply_roster, plan_roster
 from ..core.tenancy import TenantScope
@@ -110,7 +111,7 @@ async def apply_units(scope: TenantScope, page: OrgPage) -> Applied:
     if plan.problems:
         raise AdapterError(
             "the directory's departments cannot be applied: "
-            + "; ".join(p.describe() for p in plan.problems)
+            + "; ".join(str(p.describe()) for p in plan.problems)
         )
     await apply_roster(scope, plan)
     done.written = _changes(plan)
@@ -201,7 +202,7 @@ async def _plan_without_bad_rows(
         if any(p.line is None for p in plan.problems):
             raise AdapterError(
                 "the directory's people cannot be applied: "
-                + "; ".join(p.describe() for p in plan.problems if p.line is None)
+                + "; ".join(str(p.describe()) for p in plan.problems if p.line is None)
             )
         clear = {p.line or 0 for p in plan.problems if p.code in _MANAGER_PROBLEMS}
         bad = {p.line or 0 for p in plan.problems if p.code not in _MANAGER_PROBLEMS}
@@ -209,7 +210,7 @@ async def _plan_without_bad_rows(
             if problem.line in bad:
                 person = by_line[problem.line or 0]
                 ref = person.ref or f"person {person.external_id}"
-                done.rejected.append(Rejection(ref, problem.message, person.content))
+                done.rejected.append(Rejection(ref, text(problem.message, "en"), person.content))
         gone = {by_line[line].employee_no for line in bad if by_line[line].employee_no}
         kept = []
         for row in rows:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import aiohttp
@@ -34,7 +33,7 @@ from ..core.tenancy import TenantScope
 from .contract import AdapterError, Cursor, Rejection
 from .org_apply import Applied, apply_people, apply_units, resolve_managers
 from .org_source import OrgPage, OrgSource, OrgSourceConfig, TokenCache
-from .runner import Lease, Progress, begin_run, next_run, release
+from .runner import Lease, Progress, begin_run, end_run
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +78,7 @@ async def run_org_binding(
     trigger: str,
     tokens: TokenCache,
     progress: Progress | None = None,
+    held: bool = False,
 ) -> SyncRun:
     """Sync ``binding``'s directory once; the run says how it went.
 
@@ -86,7 +86,7 @@ async def run_org_binding(
     recorded on the run (status ``failed``, with the error) and the cursor stays at
     the last stored page.
     """
-    job, run = await begin_run(scope, binding, lease, trigger)
+    job, run = await begin_run(scope, binding, lease, trigger, held)
     try:
         config = source_class.Config.model_validate({**binding.config, **box.open(binding.secrets)})
         source = source_class(config, session, tokens)
@@ -109,9 +109,7 @@ async def run_org_binding(
         log.exception("sync of org binding %s failed", binding.id)
         run.status, run.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"
     finally:
-        run.finished_at = datetime.now(UTC)
-        await run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        await release(job, lease, next_run(binding))
+        await end_run(job, run, binding, lease)
     return run
 
 

@@ -49,8 +49,9 @@ async def sync_with_progress(
             try:
                 run = await syncer.run(syncer.system_scope(tenant), binding, "cli", show)
             except (SyncBusy, UnknownAdapter) as exc:
-                progress.update(task, counts=f"[yellow]{exc}[/]", total=1, completed=1)
-                results.append((binding, None, str(exc), time.perf_counter() - started))
+                refusal = exc.message.render()  # in the CLI's language
+                progress.update(task, counts=f"[yellow]{refusal}[/]", total=1, completed=1)
+                results.append((binding, None, refusal, time.perf_counter() - started))
                 continue
             show(run)
             progress.update(task, total=1, completed=1)

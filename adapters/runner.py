@@ -2,7 +2,9 @@
 
 A job is claimed with one conditional update (it is free, or its holder's lease ran
 out), so two workers never run one binding at once; the holder renews its lease after
-every batch. Each batch is stored in one transaction with the cursor that follows it
+every batch. The scheduler claims due jobs a batch at a time (``core/leases.py``) and
+runs each one it still holds (``held=True``); a run asked for by hand claims its job
+here, due or not. Each batch is stored in one transaction with the cursor that follows it
 and the run's counters: a sync killed at any moment leaves the data and the cursor of
 its last stored batch, and the next run resumes there. Values are upserts per KPI and
 period, so rows read twice are never counted twice. Rows that cannot be used are kept
@@ -24,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from ..core.enums import SyncStatus
 from ..core.errors import DomainError
+from ..core.i18n import Msg, msg
 from ..core.models import DataBinding, RejectedRow, SyncJob, SyncRun
 from ..core.secrets import SecretBox, SecretError
 from ..core.services.measurements import MAX_BATCH, MeasurementInput, record_measurements
@@ -38,7 +41,11 @@ Progress = Callable[[SyncRun], None]
 
 
 class SyncBusy(Exception):
-    """Another worker holds the binding's job."""
+    """Another worker holds the binding's job; str() is English, for logs."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,17 @@ async def claim(job: SyncJob, lease: Lease) -> bool:
     return taken == 1
 
 
+async def confirm(job: SyncJob, lease: Lease) -> bool:
+    """Renew a lease the scheduler took in its batch, if this worker still holds it: a
+    job whose lease ran out while earlier jobs of the batch ran may have been taken by
+    another worker since (one conditional update)."""
+    now = datetime.now(UTC)
+    kept = await SyncJob.filter(id=job.id, lease_owner=lease.owner, lease_until__gte=now).update(
+        lease_until=lease.until()
+    )
+    return kept == 1
+
+
 async def release(job: SyncJob, lease: Lease, next_run_at: datetime | None) -> None:
     await SyncJob.filter(id=job.id, lease_owner=lease.owner).update(
         lease_owner=None, lease_until=None, next_run_at=next_run_at
@@ -78,14 +96,14 @@ async def release(job: SyncJob, lease: Lease, next_run_at: datetime | None) -> N
 
 
 async def begin_run(
-    scope: TenantScope, binding: DataBinding, lease: Lease, trigger: str
+    scope: TenantScope, binding: DataBinding, lease: Lease, trigger: str, held: bool = False
 ) -> tuple[SyncJob, SyncRun]:
     """Claim the binding's job (``SyncBusy`` when another worker holds it), close the
     run a killed worker left open, and open this one: how every run of a data or an org
-    binding starts."""
+    binding starts. ``held``: the scheduler claimed the job already; it is confirmed."""
     job = await job_of(scope, binding)
-    if not await claim(job, lease):
-        raise SyncBusy(f"binding {binding.name!r} is being synced by another worker")
+    if not await (confirm(job, lease) if held else claim(job, lease)):
+        raise SyncBusy(msg("sync.busy", name=binding.name))
     await close_interrupted(scope, binding)
     run = await scope.create(
         SyncRun, binding_id=binding.id, trigger=trigger, started_at=datetime.now(UTC)
@@ -105,6 +123,7 @@ async def run_binding(
     today: date | None = None,
     progress: Progress | None = None,
     files: Path | None = None,
+    held: bool = False,
 ) -> SyncRun:
     """Sync ``binding`` once through ``adapter``; the run says how it went.
 
@@ -112,7 +131,7 @@ async def run_binding(
     recorded on the run (status ``failed``, with the error) and the cursor stays at
     the last stored batch.
     """
-    job, run = await begin_run(scope, binding, lease, trigger)
+    job, run = await begin_run(scope, binding, lease, trigger, held)
     try:
         config = adapter.Config.model_validate({**binding.config, **box.open(binding.secrets)})
         source = adapter(config, session, today, files)
@@ -132,10 +151,28 @@ async def run_binding(
         log.exception("sync of binding %s failed", binding.id)
         run.status, run.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"
     finally:
-        run.finished_at = datetime.now(UTC)
-        await run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        await release(job, lease, next_run(binding))
+        await end_run(job, run, binding, lease)
     return run
+
+
+#: The error of a run its worker abandoned because it was told to stop.
+STOPPED = "interrupted: the worker was stopped; the next run resumes at the stored cursor"
+
+
+async def end_run(job: SyncJob, run: SyncRun, binding: DataBinding, lease: Lease) -> None:
+    """Close the run and give the job back, due again after its period.
+
+    A run still ``running`` here was cancelled (its worker is stopping, ``goalgraph
+    worker`` on SIGTERM): the batch in flight rolled back, so it is closed as failed
+    and the job keeps its due time, for the next worker to resume at the cursor of the
+    last stored batch at once rather than a period later.
+    """
+    stopped = run.status is SyncStatus.RUNNING
+    if stopped:
+        run.status, run.error = SyncStatus.FAILED, STOPPED
+    run.finished_at = datetime.now(UTC)
+    await run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    await release(job, lease, job.next_run_at if stopped else next_run(binding))
 
 
 def next_run(binding: DataBinding) -> datetime | None:

@@ -1,15 +1,15 @@
 """The sync service of a server or CLI run: one HTTP session, one lease owner, and the
 way to find each tenant's adapters and system scope.
 
-``tick`` runs every due binding once (the server's lifespan loop calls it every
-``GOALGRAPH_SYNC_POLL_SECONDS``; ``goalgraph sync`` calls ``run`` for the bindings it is
-asked for). Several workers may tick at once: the job lease lets one of them run each
-binding.
+``tick`` runs every due binding once (the scheduler loop of ``goalgraph serve`` and
+``goalgraph worker`` calls it every ``GOALGRAPH_SYNC_POLL_SECONDS``; ``goalgraph sync``
+calls ``run`` for the bindings it is asked for). Several workers may tick at once: each
+claims due jobs a batch at a time in one statement (``core/leases.py``), so each job
+runs once per period, whichever worker takes it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from tortoise.expressions import Q
 
-from ..core import rls
+from ..core import leases, metrics, rls
 from ..core.enums import SyncStatus
-from ..core.models import DataBinding, RejectedRow, SyncJob, SyncRun, Tenant
+from ..core.i18n import Msg, msg
+from ..core.models import DataBinding, RejectedRow, SyncRun, Tenant
 from ..core.secrets import SecretBox
 from ..core.tenancy import TenantScope
+from . import retries
 from .contract import Batch, DataAdapter
 from .directory import BUILT_IN
 from .org_runner import run_org_binding
@@ -35,6 +36,10 @@ from .resolve import KpiResolver
 from .runner import Lease, Progress, SyncBusy, run_binding, store_batch
 
 log = logging.getLogger(__name__)
+
+#: Due jobs one claim takes: small, so every worker gets a share of a busy schedule and
+#: the last job of a batch starts well within its lease.
+CLAIM_BATCH = 5
 
 AdaptersFor = Callable[[TenantScope], Awaitable[Mapping[str, type[DataAdapter]]]]
 OrgSourcesFor = Callable[[TenantScope], Awaitable[Mapping[str, type[OrgSource]]]]
@@ -52,7 +57,12 @@ def worker_name() -> str:
 
 
 class UnknownAdapter(Exception):
-    """A binding names an adapter its tenant no longer has (a pack was disabled)."""
+    """A binding names an adapter its tenant no longer has (a pack was disabled);
+    str() is English, for logs."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 @dataclass
@@ -74,19 +84,13 @@ class Syncer:
     async def adapter_of(self, scope: TenantScope, binding: DataBinding) -> type[DataAdapter]:
         found = (await self.adapters_for(scope)).get(binding.adapter)
         if found is None:
-            raise UnknownAdapter(
-                f"adapter {binding.adapter!r} is not available to this tenant "
-                "(is its pack enabled?)"
-            )
+            raise UnknownAdapter(msg("sync.adapter_unavailable", adapter=binding.adapter))
         return found
 
     async def org_source_of(self, scope: TenantScope, binding: DataBinding) -> type[OrgSource]:
         found = (await self.org_sources_for(scope)).get(binding.adapter)
         if found is None:
-            raise UnknownAdapter(
-                f"org source {binding.adapter!r} is not available to this tenant "
-                "(is its pack enabled?)"
-            )
+            raise UnknownAdapter(msg("sync.org_source_unavailable", adapter=binding.adapter))
         return found
 
     async def run(
@@ -96,9 +100,25 @@ class Syncer:
         trigger: str,
         progress: Progress | None = None,
         today: date | None = None,
+        held: bool = False,
     ) -> SyncRun:
-        """Sync one binding now; ``SyncBusy`` if another worker holds it. The binding's
-        kind decides the runner: KPI values (``data``) or units and people (``org``)."""
+        """Sync one binding now; ``SyncBusy`` if another worker holds it (``held``: this
+        worker's scheduler claimed it, see ``tick``). The binding's kind decides the
+        runner: KPI values (``data``) or units and people (``org``)."""
+        with retries.about(binding.id, binding.name, scope.tenant.slug):
+            run = await self._run(scope, binding, trigger, progress, today, held)
+        metrics.sync_run_ended(run)
+        return run
+
+    async def _run(
+        self,
+        scope: TenantScope,
+        binding: DataBinding,
+        trigger: str,
+        progress: Progress | None,
+        today: date | None,
+        held: bool,
+    ) -> SyncRun:
         if binding.kind == "org":
             source = await self.org_source_of(scope, binding)
             return await run_org_binding(
@@ -111,6 +131,7 @@ class Syncer:
                 trigger=trigger,
                 tokens=self.tokens,
                 progress=progress,
+                held=held,
             )
         adapter = await self.adapter_of(scope, binding)
         run = await run_binding(
@@ -124,48 +145,71 @@ class Syncer:
             today=today,
             progress=progress,
             files=self.import_dir / scope.tenant.slug if self.import_dir else None,
+            held=held,
         )
         if self.after_run is not None and run.rows_written:
             await self.after_run(scope, run)
         return run
 
-    async def due(self) -> list[DataBinding]:
-        """Bindings whose scheduled run is due and whose job is free, of every tenant,
-        each with its tenant (one statement)."""
+    async def claim_due(self, limit: int = CLAIM_BATCH) -> list[DataBinding]:
+        """Claim up to ``limit`` due jobs of active bindings, of every tenant, for this
+        worker (one statement), and return their bindings with their tenants (one
+        more)."""
         now = datetime.now(UTC)
+        rows = await leases.claim_due(
+            "sync_job",
+            "binding_id",
+            owner=self.lease.owner,
+            until=self.lease.until(),
+            now=now,
+            limit=limit,
+            condition="binding_id IN (SELECT id FROM data_binding WHERE active)",
+        )
+        if not rows:
+            return []
         with rls.every_tenant():
-            jobs = (
-                await SyncJob.filter(next_run_at__lte=now, binding__active=True)
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                .order_by("next_run_at")
-                .select_related("binding__tenant")
+            found = await DataBinding.filter(id__in=[r["binding_id"] for r in rows]).select_related(
+                "tenant"
             )
-        return [job.binding for job in jobs]
+        return sorted(found, key=lambda b: b.id)
 
     async def tick(self) -> int:
-        """Run every due binding once; returns how many ran."""
+        """Run every due binding once, a claimed batch at a time; returns how many ran."""
         ran = 0
-        for binding in await self.due():
-            try:
-                run = await self.run(self.system_scope(binding.tenant), binding, "schedule")
-            except SyncBusy:
-                continue  # another worker took it between our look and our claim
-            except UnknownAdapter as exc:
-                log.warning("binding %s: %s", binding.id, exc)
-                continue
-            ran += 1
-            if run.status is SyncStatus.FAILED:
-                log.warning("sync of binding %s failed: %s", binding.id, run.error)
+        while batch := await self.claim_due():
+            ran += await self.run_claimed(batch)
         return ran
 
-    async def run_forever(self, poll_seconds: float) -> None:
-        """The server's loop: tick, sleep, forever (a failing tick is logged, not fatal)."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("scheduled syncs failed")
-            await asyncio.sleep(poll_seconds)
+    async def run_claimed(self, batch: list[DataBinding]) -> int:
+        """Run a claimed batch in turn; if the worker is stopped (cancelled) mid-batch,
+        the jobs not started yet are given back, still due, for another worker."""
+        ran, started = 0, 0
+        try:
+            for binding in batch:
+                started += 1
+                if await self.run_scheduled(binding):
+                    ran += 1
+        finally:
+            unstarted = [b.id for b in batch[started:]]
+            if unstarted:
+                await leases.release_unstarted(
+                    "sync_job", "binding_id", unstarted, self.lease.owner
+                )
+        return ran
+
+    async def run_scheduled(self, binding: DataBinding) -> bool:
+        """One claimed job; False when it did not run (its lease was lost, its adapter
+        is gone)."""
+        try:
+            run = await self.run(self.system_scope(binding.tenant), binding, "schedule", held=True)
+        except SyncBusy:
+            return False  # our lease ran out during the batch and another worker took it
+        except UnknownAdapter as exc:
+            log.warning("binding %s: %s", binding.id, exc)
+            return False
+        if run.status is SyncStatus.FAILED:
+            log.warning("sync of binding %s failed: %s", binding.id, run.error)
+        return True
 
     async def push(self, scope: TenantScope, binding: DataBinding, batch: Batch) -> dict[str, Any]:
         """Store a pushed batch as a run of its own (the caller holds the transaction)."""
@@ -179,6 +223,7 @@ class Syncer:
         await run.save(update_fields=["status", "finished_at", "updated_at"])
         if self.after_run is not None and run.rows_written:
             await self.after_run(scope, run)  # in the push's transaction: all or nothing
+        metrics.sync_run_ended(run)
         rejected = await scope.query(RejectedRow).filter(run_id=run.id).order_by("id").limit(20)
         return {
             "run": run.id,

@@ -4,6 +4,7 @@
     python -m bench run --ci                              # 1k only, short (make bench-ci)
     python -m bench run --workload goal_tree --size 10k --db sqlite
     python -m bench run --workload ingest --size 10k --db postgres --ingest-budget 60
+    python -m bench workers --counts 1,2,4                # goalgraph serve --workers N
 
 Workloads: goal_tree (a), team (b), ingest (c), stage_switch (d), memory (e, the team
 workload's servers at that size plus one whole tree). A run prints a table, saves
@@ -20,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from . import report, seed
+from . import report, seed, workers
 from .shape import SIZES
 from .workloads import Options, WrongAnswer, goal_tree, ingest, stage_switch, team
 
@@ -64,6 +65,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--ingest-budget", type=float, help="seconds per ingest variant")
     run.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     run.add_argument("--docs", action="store_true", help="write the table into the docs")
+    scale = sub.add_parser("workers", help="the team query against serve --workers N")
+    scale.add_argument("--size", default="10k", choices=SIZES)
+    scale.add_argument("--counts", type=_list, default=["1", "2", "4"])
+    scale.add_argument("--duration", type=float, default=8.0)
+    scale.add_argument("--docs", action="store_true", help="write the table into the docs")
     return parser.parse_args(argv)
 
 
@@ -146,6 +152,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "workers":
+        counts = [int(c) for c in args.counts]
+        return asyncio.run(workers.run(args.size, counts, args.duration, args.docs))
     return asyncio.run(run(args))
 
 

@@ -169,7 +169,7 @@ def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 nodes = 100105 / 10015
                 goal(
                     "goalTree 10k → 100k",
-                    f"≤ {nodes:.1f}× time (nodes ×{nodes:.1f})",
+                    f"≤ {nodes * 1.05:.1f}× time (nodes ×{nodes:.1f}, +5% for noise)",
                     f"{growth:.1f}×",
                     growth <= nodes * 1.05,
                 )

@@ -138,8 +138,6 @@ async def ensure(db: str, size: str, cache: Path = CACHE) -> Target:
     await _admin(
         f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
         f'CREATE DATABASE "{name}"',
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') "
-        f"THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$",
     )
     await seed(target)
     await _admin(f"COMMENT ON DATABASE \"{name}\" IS '{key}'")
@@ -499,6 +497,12 @@ async def seed(target: Target) -> None:
         await migrate(target.owner_url)
         await insert_sqlite(target.path, shape)
     else:
+        # the role is the server's, not the database's: a fresh server has none yet, and
+        # two seedings at once may both find it missing
+        await _admin(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
         await migrate(target.owner_url, APP_ROLE)
         await insert_postgres(target.owner_url, shape)
     inserted = time.perf_counter()

@@ -43,7 +43,7 @@ from goalgraph.core.settings import Settings
 
 from . import floor
 from .seed import Target, discard, scratch, tenant_scope
-from .serve import SECRET
+from .serve import SECRET, app_settings
 from .shape import CYCLE_ID, INGEST_START, POS_METRICS, TENANT_ID, TENANT_SLUG, Shape, generate
 
 #: bench/goal_tree.py's selection: seven node levels with progress, scores and owners.
@@ -161,7 +161,8 @@ def admin_token() -> str:
 
 
 def settings_for(target: Target) -> Settings:
-    return Settings(database_url=target.app_url, secret=SECRET, sync_poll_seconds=0)
+    settings: Settings = app_settings(target.app_url)
+    return settings
 
 
 @contextlib.asynccontextmanager
@@ -776,6 +777,9 @@ async def stage_switch(target: Target, options: Options) -> list[dict[str, Any]]
         async with app_client(target) as client:
             for n in range(options.switches):
                 stage = stages[n % 2]
+                # the previous round's scorecards (at 100k, millions of objects) are
+                # garbage now: collect it here, not inside the next switch's timing
+                gc.collect()
                 started = time.perf_counter()
                 data = await graphql(client, SWITCH, {"stage": stage})
                 switched = time.perf_counter()
@@ -790,6 +794,7 @@ async def stage_switch(target: Target, options: Options) -> list[dict[str, Any]]
                 await graphql(client, SWITCH, {"stage": "growth"})
         for n in range(options.switches):
             stage = stages[n % 2]
+            gc.collect()
             started = time.perf_counter()
             await floor_switch(raw, stage)
             switched = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .enums import Role
 from .errors import forbidden
+from .i18n import Msg, msg
 from .owners import OwnerRef
 from .tenancy import TenantScope
 
@@ -67,9 +68,7 @@ def can_see_people_below(scope: TenantScope, unit_path: str) -> bool:
     return scope.role is Role.ADMIN or _manages(scope, OwnerRef(None, None, unit_path))
 
 
-def require_edit(scope: TenantScope, owner: OwnerRef, what: str, field: str | None = None) -> None:
+def require_edit(scope: TenantScope, owner: OwnerRef, what: Msg, field: str | None = None) -> None:
     """Raise FORBIDDEN unless the actor may edit goals owned by ``owner``."""
     if not can_edit_goal(scope, owner):
-        raise forbidden(
-            f"your role ({scope.role.value}) may not change {what} of this owner", field
-        )
+        raise forbidden(msg("access.edit_forbidden", role=scope.role.value, what=what), field)

@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 from . import audit, rls
 from .enums import Role
 from .errors import AuthError, DomainError, ErrorCode, forbidden, not_found
+from .i18n import msg, noun
 from .identity import Identity
 from .models import AccessKey, Tenant
 from .tenancy import Actor, TenantScope
@@ -81,7 +82,7 @@ def credential_scope(tenant: Tenant, base: TenantScope | None = None) -> Credent
 
 def _require_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may manage SCIM credentials")
+        raise forbidden(msg("access_key.scim_admin_only"))
 
 
 async def create_scim_credential(scope: TenantScope, name: str) -> NewCredential:
@@ -114,7 +115,7 @@ async def create_scim_credential(scope: TenantScope, name: str) -> NewCredential
 async def revoke_scim_credential(scope: TenantScope, key_id: int) -> AccessKey:
     """Revoke a credential (admins): requests with it are refused from now on."""
     _require_admin(scope)
-    return await _revoke(scope, key_id, SCIM, "SCIM credential", "scim_credential.revoked")
+    return await _revoke(scope, key_id, SCIM, "scim_credential", "scim_credential.revoked")
 
 
 async def _revoke(scope: TenantScope, key_id: int, kind: str, what: str, action: str) -> AccessKey:
@@ -124,7 +125,9 @@ async def _revoke(scope: TenantScope, key_id: int, kind: str, what: str, action:
     if key is None:
         raise not_found(what, "id")
     if key.revoked_at is not None:
-        raise DomainError.single(ErrorCode.INVALID, f"{what} is already revoked", "id")
+        raise DomainError.single(
+            ErrorCode.INVALID, msg("access_key.already_revoked", what=noun(what)), "id"
+        )
     now = datetime.now(UTC)
     async with in_transaction():
         key.revoked_at = now
@@ -150,11 +153,11 @@ async def verify_scim_credential(secret: str) -> AccessKey:
     """The live SCIM credential ``secret`` is, with its tenant loaded (one query; a
     second, at most once a minute, records its use), or AuthError."""
     if not secret.startswith(SECRET_PREFIX):
-        raise AuthError("not a SCIM credential")
+        raise AuthError(msg("auth.not_scim_credential"))
     key = await _by_digest(secret, SCIM)
     if key is None:
-        raise AuthError("unknown SCIM credential")
-    return await _live(key, "SCIM credential")
+        raise AuthError(msg("auth.unknown_scim_credential"))
+    return await _live(key, "scim_credential")
 
 
 async def _by_digest(secret: str, kind: str) -> AccessKey | None:
@@ -176,9 +179,9 @@ async def _live(key: AccessKey, what: str) -> AccessKey:
     minute."""
     now = datetime.now(UTC)
     if key.revoked_at is not None:
-        raise AuthError(f"this {what} has been revoked")
+        raise AuthError(msg("auth.key_revoked", what=noun(what)))
     if key.expires_at is not None and key.expires_at <= now:
-        raise AuthError(f"this {what} has expired")
+        raise AuthError(msg("auth.key_expired", what=noun(what)))
     if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
         key.last_used_at = now
         await AccessKey.filter(id=key.id).update(last_used_at=now)
@@ -203,7 +206,7 @@ class ApiKeyScope(TenantScope):
 
 def _require_key_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may manage API keys")
+        raise forbidden(msg("access_key.api_admin_only"))
 
 
 async def create_api_key(
@@ -218,19 +221,18 @@ async def create_api_key(
     try:
         wanted = Role(role)
     except ValueError:
-        checks.add(ErrorCode.INVALID, f"unknown role {role!r}", "role")
+        checks.add(ErrorCode.INVALID, msg("people.unknown_role", role=role), "role")
     if wanted is Role.ADMIN:
         checks.add(
             ErrorCode.INVALID,
-            "an API key cannot be an admin: give it the role its integration needs "
-            f"({', '.join(r.value for r in API_KEY_ROLES)})",
+            msg("access_key.no_admin", roles=[r.value for r in API_KEY_ROLES]),
             "role",
         )
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
         if expires_at <= datetime.now(UTC):
-            checks.add(ErrorCode.OUT_OF_RANGE, "the expiry must be in the future", "expiresAt")
+            checks.add(ErrorCode.OUT_OF_RANGE, msg("access_key.expiry_past"), "expiresAt")
     checks.done()
     assert wanted is not None
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -265,7 +267,7 @@ async def create_api_key(
 async def revoke_api_key(scope: TenantScope, key_id: int) -> AccessKey:
     """Revoke an API key (admins): requests with it are refused from now on."""
     _require_key_admin(scope)
-    return await _revoke(scope, key_id, API, "API key", "api_key.revoked")
+    return await _revoke(scope, key_id, API, "api_key", "api_key.revoked")
 
 
 async def api_keys(scope: TenantScope) -> list[AccessKey]:
@@ -283,11 +285,11 @@ async def verify_api_key(secret: str) -> AccessKey:
     """The live API key ``secret`` is, with its tenant loaded (one query; a second, at
     most once a minute, records its use), or AuthError."""
     if not is_api_key(secret):
-        raise AuthError("not an API key")
+        raise AuthError(msg("auth.not_api_key"))
     key = await _by_digest(secret, API)
     if key is None:
-        raise AuthError("unknown API key")
-    return await _live(key, "API key")
+        raise AuthError(msg("auth.unknown_api_key"))
+    return await _live(key, "api_key")
 
 
 async def api_key_scope(secret: str) -> ApiKeyScope:

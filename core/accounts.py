@@ -44,6 +44,7 @@ from tortoise.transactions import in_transaction
 from . import audit, rls
 from .enums import Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
+from .i18n import msg
 from .models import Account, AccountLink, Person, SignInThrottle, Tenant
 from .reporting import normalise_email
 from .sessions import PASSWORD_RESET as RESET_REASON
@@ -66,7 +67,7 @@ LOCKOUT = timedelta(minutes=15)
 ADDRESS_MAX_FAILURES = 30
 ADDRESS_WINDOW = timedelta(minutes=15)
 
-BAD_CREDENTIALS = "the email or the password is not right"
+BAD_CREDENTIALS = msg("auth.bad_credentials")
 
 #: argon2id with argon2-cffi's defaults (RFC 9106, second recommended option).
 HASHER = PasswordHasher()
@@ -153,21 +154,18 @@ def password_problems(password: str, person: Person, tenant: Tenant) -> list[Pro
         return [
             Problem(
                 ErrorCode.WEAK_PASSWORD,
-                f"a password needs at least {MIN_LENGTH} characters (a phrase of a few "
-                "words is easy to remember)",
+                msg("auth.password_too_short", min=MIN_LENGTH),
                 field,
             )
         ]
     if len(value) > MAX_LENGTH:
         return [
-            Problem(
-                ErrorCode.WEAK_PASSWORD, f"a password has at most {MAX_LENGTH} characters", field
-            )
+            Problem(ErrorCode.WEAK_PASSWORD, msg("auth.password_too_long", max=MAX_LENGTH), field)
         ]
     folded = value.casefold()
     squeezed = "".join(folded.split())
     if folded in COMMON_PASSWORDS or squeezed in COMMON_PASSWORDS or len(set(squeezed)) <= 2:
-        return [Problem(ErrorCode.WEAK_PASSWORD, "this password is too common", field)]
+        return [Problem(ErrorCode.WEAK_PASSWORD, msg("auth.password_common"), field)]
     email = normalise_email(person.email)
     context = {email, email.partition("@")[0], person.name, person.name_en, tenant.slug}
     for word in context:
@@ -176,7 +174,7 @@ def password_problems(password: str, person: Person, tenant: Tenant) -> list[Pro
             return [
                 Problem(
                     ErrorCode.WEAK_PASSWORD,
-                    "a password may not contain your email, your name or the company's name",
+                    msg("auth.password_contextual"),
                     field,
                 )
             ]
@@ -193,7 +191,7 @@ async def invite_person(scope: TenantScope, person_id: int, settings: Settings) 
     if await scope.query(Account).filter(person_id=person.id).exists():
         raise DomainError.single(
             ErrorCode.CONFLICT,
-            "this person already has a password: issue a password reset instead",
+            msg("auth.has_password"),
             "personId",
         )
     return await _issue_link(scope, person, INVITATION, settings)
@@ -206,22 +204,18 @@ async def issue_password_reset(
     single use; audited without its secret."""
     person = await _linkable(scope, person_id)
     if not await scope.query(Account).filter(person_id=person.id).exists():
-        raise DomainError.single(
-            ErrorCode.INVALID, "this person has no password yet: invite them", "personId"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("auth.no_password"), "personId")
     return await _issue_link(scope, person, PASSWORD_RESET, settings)
 
 
 async def _linkable(scope: TenantScope, person_id: int) -> Person:
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may invite people or reset their passwords")
+        raise forbidden(msg("auth.invite_admin_only"))
     person = await scope.get(Person, person_id, "personId")
     if not person.active:
-        raise DomainError.single(ErrorCode.INACTIVE, "this person has been deactivated", "personId")
+        raise DomainError.single(ErrorCode.INACTIVE, msg("auth.deactivated"), "personId")
     if not person.email.strip():
-        raise DomainError.single(
-            ErrorCode.INVALID, "this person has no email to sign in with", "personId"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("auth.no_email"), "personId")
     shared = (
         scope.query(Person)
         .filter(email=normalise_email(person.email), active=True)
@@ -230,7 +224,7 @@ async def _linkable(scope: TenantScope, person_id: int) -> Person:
     if await shared.exists():
         raise DomainError.single(
             ErrorCode.CONFLICT,
-            "another active person has the same email: give each their own first",
+            msg("auth.email_shared"),
             "personId",
         )
     return person
@@ -280,16 +274,14 @@ async def open_link(secret: str, purpose: str, tenant_slug: str | None = None) -
             .first()
         )
     if link is None or (tenant_slug is not None and link.tenant.slug != tenant_slug):
-        raise DomainError.single(ErrorCode.NOT_FOUND, "this link is not valid", "secret")
+        raise DomainError.single(ErrorCode.NOT_FOUND, msg("auth.link_invalid"), "secret")
     rls.bind(link.tenant_id)
     if link.used_at is not None:
-        raise DomainError.single(ErrorCode.LINK_USED, "this link has already been used", "secret")
+        raise DomainError.single(ErrorCode.LINK_USED, msg("auth.link_used"), "secret")
     if link.expires_at <= datetime.now(UTC):
-        raise DomainError.single(
-            ErrorCode.LINK_EXPIRED, "this link has expired: ask an admin for a new one", "secret"
-        )
+        raise DomainError.single(ErrorCode.LINK_EXPIRED, msg("auth.link_expired"), "secret")
     if not link.person.active:
-        raise DomainError.single(ErrorCode.INACTIVE, "this person has been deactivated", "secret")
+        raise DomainError.single(ErrorCode.INACTIVE, msg("auth.deactivated"), "secret")
     return link
 
 
@@ -323,9 +315,7 @@ async def _set_password(
             used_at=now, updated_at=now
         )
         if not claimed:
-            raise DomainError.single(
-                ErrorCode.LINK_USED, "this link has already been used", "secret"
-            )
+            raise DomainError.single(ErrorCode.LINK_USED, msg("auth.link_used"), "secret")
         account = await scope.query(Account).filter(person_id=person.id).first()
         if account is None:
             await scope.create(
@@ -381,7 +371,7 @@ async def sign_in(
     ):
         raise DomainError.single(
             ErrorCode.RATE_LIMITED,
-            "too many failed sign-ins from your address: try again in a few minutes",
+            msg("auth.address_throttled"),
         )
     account = await _account(tenant, email)
     if account is None:
@@ -407,8 +397,10 @@ async def sign_in(
     }
     if _needs_rehash(account.password_hash):
         changes["password_hash"] = await asyncio.to_thread(HASHER.hash, candidate)
-    await Account.filter(id=account.id).update(**changes)
-    return await start_session(tenant, person, settings, method="password")
+    # the account's "signed in now" and the session it started land together or not at all
+    async with in_transaction():
+        await Account.filter(id=account.id).update(**changes)
+        return await start_session(tenant, person, settings, method="password")
 
 
 async def _account(tenant: Tenant, email: str) -> Account | None:
@@ -446,8 +438,7 @@ def _locked(until: datetime) -> DomainError:
     minutes = max(1, int((until - datetime.now(UTC)).total_seconds() // 60) + 1)
     return DomainError.single(
         ErrorCode.LOCKED,
-        f"too many failed sign-ins: this account is locked for {minutes} more minute(s), "
-        "or until an admin issues a password reset",
+        msg("auth.account_locked", minutes=minutes),
     )
 
 

@@ -12,90 +12,50 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import aiohttp
-import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
-from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from ..adapters import retries
 from ..adapters.contract import DataAdapter
 from ..adapters.oidc_routes import oidc_routes
 from ..adapters.runner import Lease
+from ..adapters.scheduler import Scheduler
 from ..adapters.scim.routes import MOUNT as SCIM_MOUNT
 from ..adapters.scim.routes import scim_routes
 from ..adapters.syncer import Syncer, worker_name
 from ..adapters.webhook import webhook_endpoint
 from ..plugins.manager import PackManager
 from ..plugins.view import org_sources_of, system_scope, tenant_packs
-from ..schema import build_schema
-from ..schema.context import Context, build_context
-from ..schema.ide import graphiql_html, mount_static
+from ..schema.ide import mount_static
 from ..schema.signin_pages import signin_routes
-from ..schema.subscriptions import authenticate_connection
-from . import events, rls
-from .db import check_connection_role, is_postgres, require_migrated, tortoise_config
+from ..schema.view import GoalGraphQL
+from . import events, health, logs, metrics, rls, tracing
+from .body_limit import BodyLimit
+from .db import (
+    check_connection_role,
+    connected,
+    is_postgres,
+    require_migrated,
+    tortoise_config,
+)
+from .http_security import SecurityHeaders
 from .insights.scan import scan
-from .models import SyncRun
+from .models import SyncRun, Tenant
+from .pgbus import events_bus_for
+from .ratelimit import RateLimiter
 from .secrets import SecretBox
 from .settings import Settings, get_settings, secret_box_key
 from .tenancy import TenantScope
 
 
-class GoalGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view with our context, a self-hosted GraphiQL, and
-    subscriptions over graphql-transport-ws only, signed in at ``connection_init``.
-
-    The legacy ``graphql-ws`` protocol is not offered: older strawberry releases let
-    its operations run before the connection was authenticated.
-    """
-
-    def __init__(self, settings: Settings, packs: PackManager) -> None:
-        super().__init__(
-            build_schema(
-                settings.max_query_depth,
-                mask_errors=not settings.debug,
-                fast_paths=settings.fast_paths,
-            ),
-            graphql_ide="graphiql",
-            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-            # importRoster takes a file; no CSRF exposure, as only a bearer header signs in
-            multipart_uploads_enabled=True,
-        )
-        self.settings = settings
-        self.packs = packs
-
-        #: Set while the app runs (its lifespan owns the HTTP session behind it).
-        self.syncer: Syncer | None = None
-
-    async def get_context(  # type: ignore[override]
-        self, request: Request | WebSocket, response: Response | WebSocket | None = None
-    ) -> Context:
-        return await build_context(request, response, self.settings, self.packs, self.syncer)
-
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        await authenticate_connection(context)
-        return UNSET
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
-        return HTMLResponse(graphiql_html())
-
-    def encode_json(self, data: object) -> str:
-        """Answers as JSON through orjson: a whole goal tree is tens of thousands of
-        values, and the standard library's encoder is several times slower at them.
-        Text, not bytes: strawberry sends bytes over a websocket as binary frames,
-        which graphql-transport-ws clients do not read."""
-        return orjson.dumps(data).decode()
-
-
 def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.ClientSession) -> Syncer:
-    """The sync service of this process (the server's, or one CLI run's)."""
+    """The sync service of this process (the server's, or one CLI run's); its retries
+    are logged through goalgraph's log, naming the binding (``adapters/retries.py``)."""
+    retries.install()
 
     async def adapters_for(scope: TenantScope) -> Mapping[str, type[DataAdapter]]:
         return (await tenant_packs(scope, manager)).adapters()
@@ -116,11 +76,44 @@ def make_syncer(settings: Settings, manager: PackManager, session: aiohttp.Clien
     )
 
 
-async def health(_: Request) -> JSONResponse:
-    """Liveness plus a round trip to the database (for load balancers)."""
-    connection = Tortoise.get_connection("default")
-    await connection.execute_query("SELECT 1")
-    return JSONResponse({"status": "ok"})
+def make_scheduler(settings: Settings, manager: PackManager, syncer: Syncer) -> Scheduler:
+    """The scheduler loop of ``serve`` and ``worker``: the due syncs, and each tenant's
+    periodic scan every ``GOALGRAPH_SCAN_EVERY_MINUTES``."""
+
+    async def scan_tenant(tenant: Tenant) -> None:
+        scope = system_scope(tenant, manager)
+        await scan(scope, (await tenant_packs(scope, manager)).courses)
+
+    return Scheduler(
+        syncer,
+        settings.sync_poll_seconds,
+        scan_tenant=scan_tenant,
+        scan_every_minutes=settings.scan_every_minutes,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """``goalgraph worker``: the scheduler loop alone, no HTTP server, until ``stop`` is
+    set (SIGTERM, SIGINT); the loop is then cancelled, which abandons the sync in flight
+    cleanly (``adapters/scheduler.py``). Events go out on the same bus as the server's
+    (on PostgreSQL, to every web worker). The caller has checked the database."""
+    manager = PackManager.discover()
+    async with connected(settings.database_url), aiohttp.ClientSession() as session:
+        bus = await events_bus_for(settings)  # the alerts of its scans reach web workers
+        previous_bus = events.install(bus)
+        loop = asyncio.create_task(
+            make_scheduler(settings, manager, make_syncer(settings, manager, session)).run_forever()
+        )
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({loop, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            loop.cancel()
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+            await bus.close()
+            events.install(previous_bus)
 
 
 async def home(_: Request) -> RedirectResponse:
@@ -135,7 +128,8 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     """
     settings = settings or get_settings()
     manager = packs or PackManager.discover()
-    graphql = GoalGraphQL(settings, manager)
+    limiter = RateLimiter.from_settings(settings)
+    graphql = GoalGraphQL(settings, manager, limiter)
     #: The webhook endpoint while the app runs (built with the sync service it stores through).
     hook: Callable[[Request], Awaitable[JSONResponse]] | None = None
 
@@ -143,13 +137,15 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal hook
         async with (
-            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            RegisterTortoise(
+                app, config=tortoise_config(settings.database_url, settings.db_pool_size)
+            ),
             aiohttp.ClientSession() as session,
         ):
             await require_migrated(settings.database_url)
             if is_postgres(settings.database_url):
                 await check_connection_role(production=settings.env == "production")
-            bus = events.InProcessBus()
+            bus = await events_bus_for(settings)
             previous_bus = events.install(bus)
             graphql.syncer = make_syncer(settings, manager, session)
             hook = webhook_endpoint(
@@ -158,7 +154,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
                 graphql.syncer.push,
             )
             loop = (
-                asyncio.create_task(graphql.syncer.run_forever(settings.sync_poll_seconds))
+                asyncio.create_task(make_scheduler(settings, manager, graphql.syncer).run_forever())
                 if settings.sync_poll_seconds > 0
                 else None
             )
@@ -173,6 +169,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
                 hook = None
                 await bus.close()
                 events.install(previous_bus)
+                await limiter.close()
 
     async def webhook(request: Request) -> Response:
         if hook is None:
@@ -182,7 +179,8 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
     return Starlette(
         routes=[
             Route("/", home),
-            Route("/health", health),
+            *health.routes(settings),
+            *metrics.routes(settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/hooks/{binding:int}", webhook, methods=["POST"]),
             Mount(SCIM_MOUNT, app=scim_routes(lambda tenant: system_scope(tenant, manager))),
@@ -191,6 +189,18 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
             *signin_routes(),
             mount_static(),
         ],
-        middleware=[Middleware(rls.Unbound)],
+        middleware=[
+            Middleware(SecurityHeaders, production=settings.production),
+            Middleware(logs.RequestContext),
+            Middleware(metrics.HttpMetrics),
+            *tracing.middleware(settings),
+            Middleware(rls.Unbound),
+            Middleware(
+                BodyLimit,
+                max_body=settings.max_body_bytes,
+                max_upload=settings.max_upload_bytes,
+                default_locale=settings.default_locale,
+            ),
+        ],
         lifespan=lifespan,
     )

@@ -43,6 +43,12 @@ def placeholders(dialect: str, count: int) -> str:
     return ", ".join("?" * count)
 
 
+def numbered(sql: str, dialect: str) -> str:
+    """A statement written with PostgreSQL's ``$N`` parameters, in the database's own
+    style: SQLite reads the same numbers as ``?N``, so a parameter may appear twice."""
+    return sql if dialect == "postgres" else sql.replace("$", "?")
+
+
 def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 

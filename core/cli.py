@@ -1,4 +1,4 @@
-"""The ``goalgraph`` command: serve, migrate, demo, token, schema.
+"""The ``goalgraph`` command: serve, worker, migrate, demo, token, schema.
 
 Each command that touches the database runs in exactly one event loop and closes
 its connections before exiting. Messages go to stderr; machine-readable output
@@ -8,21 +8,34 @@ its connections before exiting. Messages go to stderr; machine-readable output
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..plugins.cli import app as packs_app
 from . import rls
-from .db import connected, migrate_as_owner, redact_url
+from .db import (
+    check_connection_role,
+    connected,
+    is_postgres,
+    migrate_as_owner,
+    redact_url,
+    require_migrated,
+)
 from .enums import Role
 from .errors import DomainError
+from .i18n import LOCALES, Msg, cli_locale, msg, normalise, text, use_locale
 from .identity import Identity, mint_token
-from .settings import DEV_SECRET, get_settings
+from .logs import uvicorn_log_config
+from .settings import DEV_SECRET, ConfigError, Settings, get_settings
 from .tenant_cli import app as tenant_app
 
 if TYPE_CHECKING:
@@ -34,19 +47,25 @@ app.add_typer(tenant_app, name="tenant")
 err = Console(stderr=True)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+def _fail(message: Msg | str) -> typer.Exit:
+    """One error line, in the CLI's language (``cli_locale``); exit code 2."""
+    line = f"[bold red]{escape(msg('cli.error').render())}:[/] {escape(text(message))}"
+    err.print(line, soft_wrap=True)
     return typer.Exit(code=2)
 
 
-async def _tenant_named(slug: str, hint: str = "") -> Tenant:
+async def _tenant_named(slug: str, demo_hint: bool = False) -> Tenant:
     """The tenant a command names (``--tenant``), the task bound to it (``core/rls``),
     or a one-line refusal."""
     from .models import Tenant
 
     row = await Tenant.get_or_none(slug=slug)
     if row is None:
-        raise _fail(f"no tenant with slug {slug!r}{hint}")
+        raise _fail(
+            msg("cli.no_tenant_run_demo", slug=slug)
+            if demo_hint
+            else msg("tenant.unknown", slug=slug)
+        )
     rls.bind(row.id)
     return row
 
@@ -56,19 +75,90 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="GOALGRAPH_WORKERS",
+            help="Server processes sharing the port (PostgreSQL only; each keeps its own "
+            "pool of GOALGRAPH_DB_POOL_SIZE connections).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the GraphQL server (GraphiQL at /graphql)."""
     import uvicorn
 
     settings = get_settings()
+    if workers > 1 and not is_postgres(settings.database_url):
+        raise _fail(msg("cli.workers_need_postgres", workers=workers))
+    if workers > 1 and reload:
+        raise _fail(msg("cli.workers_or_reload"))
+    if workers > 1 and not settings.redis_url:
+        err.print(f"[yellow]{escape(msg('cli.workers_local_limits', workers=workers).render())}[/]")
     if settings.secret == DEV_SECRET:
         err.print(
             "[yellow]tokens are signed with the development secret: "
             "set GOALGRAPH_SECRET before serving real data[/]"
         )
+    asyncio.run(_ready_to_serve(settings))
     database = redact_url(settings.database_url)
-    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {database})")
-    uvicorn.run("goalgraph.core.app:create_app", factory=True, host=host, port=port, reload=reload)
+    processes = f", {workers} workers" if workers > 1 else ""
+    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {database}{processes})")
+    # uvicorn closes a websocket whose message is over the limit (1009) before the app
+    # reads it; the app checks the same limit when served some other way
+    uvicorn.run(
+        "goalgraph.core.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        ws_max_size=settings.ws_max_message_bytes,
+        log_config=uvicorn_log_config(settings),
+    )
+
+
+async def _ready_to_serve(settings: Settings) -> None:
+    """What the server's start-up would refuse, refused here as one line instead of a
+    traceback from its lifespan: an unreachable or unmigrated database, and in
+    production a connection role that row-level security does not bind."""
+    async with connected(settings.database_url):
+        await require_migrated(settings.database_url)
+        if is_postgres(settings.database_url):
+            await check_connection_role(production=settings.production)
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduler alone, without an HTTP server: due syncs every
+    GOALGRAPH_SYNC_POLL_SECONDS and each tenant's feedback-loop scan every
+    GOALGRAPH_SCAN_EVERY_MINUTES, shared with any other worker on the database.
+
+    SIGTERM or SIGINT stops it at once: the sync in flight is abandoned, and the next
+    worker resumes it at its stored cursor.
+    """
+    from .app import run_worker
+
+    settings = get_settings()
+    if settings.sync_poll_seconds <= 0:
+        raise _fail(msg("cli.worker_idle"))
+    asyncio.run(_ready_to_serve(settings))
+    scans = f"{settings.scan_every_minutes:g} min" if settings.scan_every_minutes else "off"
+    err.print(
+        f"goalgraph worker: syncs every {settings.sync_poll_seconds:g} s, scans {scans} "
+        f"(database: {redact_url(settings.database_url)})",
+        soft_wrap=True,
+    )
+    asyncio.run(_until_signalled(lambda stop: run_worker(settings, stop)))
+
+
+async def _until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run ``work`` with an event that SIGTERM and SIGINT set."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await work(stop)
 
 
 @app.command("migrate")
@@ -77,18 +167,28 @@ def migrate_command() -> None:
 
     On PostgreSQL it runs as GOALGRAPH_MIGRATE_DATABASE_URL's role when that is set (the
     tables' owner), puts every tenant table under row-level security and grants the
-    role of GOALGRAPH_DATABASE_URL, which the app connects as, what it needs.
+    role of GOALGRAPH_DATABASE_URL, which the app connects as, what it needs. It holds
+    an advisory lock while it works, so a second run at the same time waits, then finds
+    nothing to do.
     """
-    url = asyncio.run(migrate_as_owner(get_settings()))
+
+    def waiting() -> None:
+        err.print(text(msg("cli.migrate_waiting")), soft_wrap=True)
+
+    url = asyncio.run(migrate_as_owner(get_settings(), waiting))
     err.print(f"[green]database is up to date[/] ({redact_url(url)})")
 
 
 @app.command()
-def demo() -> None:
-    """Create the demo tenants, freshmart (retail) and textile (manufacturing); a second
-    run changes nothing."""
+def demo(
+    pos_host: Annotated[str, typer.Option(help="Host of `goalgraph demo-pos`.")] = "127.0.0.1",
+    pos_port: Annotated[int, typer.Option(help="Port of `goalgraph demo-pos`.")] = 8100,
+) -> None:
+    """Create the demo tenants, freshmart (retail) and textile (manufacturing), freshmart's
+    store KPIs syncing from the demo POS at ``--pos-host``:``--pos-port``; a second run
+    changes nothing but where the POS binding points."""
     from ..plugins.manufacturing.demo import seed_textile
-    from ..plugins.retail.demo import seed_demo
+    from ..plugins.retail.demo import pos_url, seed_demo
 
     settings = get_settings()
     url = settings.database_url
@@ -98,7 +198,7 @@ def demo() -> None:
         async with connected(url):
             if await seed_textile():
                 err.print("[green]demo tenant 'textile' created[/] (the piece-rate disconnect)")
-            summary = await seed_demo()
+            summary = await seed_demo(pos=pos_url(pos_host, pos_port))
         verb = "created" if summary.created else "already present"
         err.print(f"[green]demo tenant {summary.tenant_slug!r} {verb}[/]: {summary.describe()}")
         err.print(
@@ -132,22 +232,24 @@ def token(
         str | None, typer.Option(help="Person id or email the token speaks for.")
     ] = None,
     hours: Annotated[int | None, typer.Option(help="Lifetime; default from settings.")] = None,
+    locale: Annotated[
+        str | None, typer.Option(help="Language of the messages the token reads: zh-CN or en.")
+    ] = None,
 ) -> None:
     """Mint a development access token; the token is printed alone on the last line."""
     from .models import Person
 
     settings = get_settings()
     if settings.env == "production":
-        err.print(
-            "[bold red]error:[/] goalgraph token is a development shortcut, refused when "
-            "GOALGRAPH_ENV=production: sign in, or use an API key",
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=2)
+        raise _fail(msg("cli.token_in_production"))
+
+    chosen = normalise(locale)
+    if locale is not None and chosen is None:
+        raise _fail(msg("people.unknown_locale", locale=locale, known=LOCALES))
 
     async def run() -> str:
         async with connected(settings.database_url):
-            row = await _tenant_named(tenant, " (run `goalgraph demo`?)")
+            row = await _tenant_named(tenant, demo_hint=True)
             person_id: int | None = None
             if person is not None:
                 query = Person.filter(tenant_id=row.id)
@@ -156,10 +258,10 @@ def token(
                 )
                 who = await query.first()
                 if who is None:
-                    raise _fail(f"no person {person!r} in tenant {tenant!r}")
+                    raise _fail(msg("cli.no_person", person=person, tenant=tenant))
                 person_id = who.id
                 err.print(f"token for {who.name} ({who.name_en or who.email}) as {role.value}")
-            identity = Identity(row.id, row.slug, role, person_id)
+            identity = Identity(row.id, row.slug, role, person_id, locale=chosen)
             ttl = timedelta(hours=hours or settings.token_ttl_hours)
             return mint_token(identity, settings.secret, ttl)
 
@@ -190,7 +292,7 @@ def sync(
     from .models import DataBinding
 
     if binding is None and tenant is None and not all_:
-        raise _fail("give --binding ID, --tenant SLUG or --all")
+        raise _fail(msg("cli.sync_target"))
     settings = get_settings()
     manager = PackManager.discover()
 
@@ -205,7 +307,7 @@ def sync(
             with rls.every_tenant():  # an operator's command: ids and --all span tenants
                 bindings = await query.order_by("id")
             if not bindings:
-                raise _fail("no binding matches")
+                raise _fail(msg("cli.no_binding_matches"))
             syncer = make_syncer(settings, manager, session)
             results = await sync_with_progress(syncer, bindings, err)
             return all(
@@ -244,7 +346,7 @@ def import_command(
     from .settings import secret_box_key
 
     if (binding is None) == (kpi is None):
-        raise _fail("give exactly one of --binding ID or --kpi ID")
+        raise _fail(msg("cli.import_target"))
     settings = get_settings()
     manager = PackManager.discover()
 
@@ -254,7 +356,7 @@ def import_command(
                 with rls.every_tenant():  # an operator's command: the id names the tenant
                     row = await Kpi.get_or_none(id=kpi)
                 if row is None:
-                    raise _fail(f"no KPI with id {kpi}")
+                    raise _fail(msg("cli.no_kpi", id=kpi))
                 scope = system_scope(await Tenant.get(id=row.tenant_id), manager)
                 box = SecretBox(secret_box_key(settings))
                 target = await binding_for_kpi(
@@ -270,13 +372,13 @@ def import_command(
                 with rls.every_tenant():
                     found = await DataBinding.get_or_none(id=binding)
                 if found is None:
-                    raise _fail(f"no binding with id {binding}")
+                    raise _fail(msg("cli.no_binding", id=binding))
                 target = found
                 scope = system_scope(await Tenant.get(id=found.tenant_id), manager)
             try:
                 result = await import_file(scope, target, file.read_bytes(), file.name)
             except AdapterError as exc:
-                raise _fail(f"{file.name}: {exc}") from exc
+                raise _fail(msg("cli.file_problem", file=file.name, problem=str(exc))) from exc
             err.print(
                 f"[green]{file.name}[/]: read {result.rows_read:,}, written "
                 f"{result.rows_written:,}, rejected {result.rows_rejected:,} "
@@ -326,13 +428,13 @@ def report_cross(
             if cycle is not None:
                 found = await scope.query(Cycle).filter(name=cycle).first()
                 if found is None:
-                    raise _fail(f"no cycle named {cycle!r} in {tenant!r}")
+                    raise _fail(msg("cli.no_cycle", cycle=cycle, tenant=tenant))
                 cycle_id = found.id
             root = await company_of(scope)
             if unit is not None:
                 picked = await scope.query(OrgUnit).filter(code=unit).first()
                 if picked is None:
-                    raise _fail(f"no org unit with code {unit!r} in {tenant!r}")
+                    raise _fail(msg("cli.no_unit_code", unit=unit, tenant=tenant))
                 root = picked
             packs = await tenant_packs(scope, manager)
             scored = await service.score(
@@ -442,7 +544,6 @@ def org_import(
 ) -> None:
     """Import a roster (花名册): units and people from CSV or Excel, upserted by 工号.
     Bad rows are listed by line and nothing is written (exit code 2)."""
-    from rich.markup import escape
 
     from ..adapters.contract import AdapterError
     from ..adapters.roster_file import read_roster
@@ -498,8 +599,7 @@ def org_import(
             try:
                 rows = read_roster(file.read_bytes(), file.name, encoding=encoding, sheet=sheet)
             except AdapterError as exc:
-                err.print(f"[bold red]error:[/] {escape(f'{file.name}: {exc}')}", soft_wrap=True)
-                raise typer.Exit(code=2) from exc
+                raise _fail(msg("cli.file_problem", file=file.name, problem=str(exc))) from exc
             plan = await plan_roster(scope, rows, deactivate_missing=deactivate_missing)
             if plan.ok and not dry_run:
                 await apply_roster(scope, plan)
@@ -509,9 +609,10 @@ def org_import(
     show(plan)
     if not plan.ok:
         for problem in plan.problems:
-            err.print(f"[red]{escape(file.name)}:[/] {escape(problem.describe())}", soft_wrap=True)
-        err.print(f"[bold red]error:[/] {len(plan.problems):,} problem(s): nothing was imported")
-        raise typer.Exit(code=2)
+            err.print(
+                f"[red]{escape(file.name)}:[/] {escape(text(problem.describe()))}", soft_wrap=True
+            )
+        raise _fail(msg("cli.nothing_imported", count=len(plan.problems)))
     if dry_run:
         out.print("dry run: nothing was written")
     elif plan.empty:
@@ -521,12 +622,17 @@ def org_import(
 
 
 def main() -> None:
-    """Console entry point; domain refusals become a clear message and exit code 2."""
-    try:
-        app()
-    except DomainError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(2)
+    """Console entry point; domain refusals and configuration errors become one clear
+    line, in the reader's language, and exit code 2."""
+    with use_locale(cli_locale(os.environ)):
+        try:
+            app()
+        except DomainError as exc:
+            _fail(exc.text())
+            sys.exit(2)
+        except ConfigError as exc:
+            _fail(exc.text())
+            sys.exit(2)
 
 
 if __name__ == "__main__":

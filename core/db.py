@@ -7,18 +7,25 @@ one URL. Schema changes only ever happen through the migrations in
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
 from . import rls
-from .settings import Settings
+from .i18n import msg
+from .settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +49,30 @@ def is_postgres(database_url: str) -> bool:
     return normalise_url(database_url).startswith("postgres://")
 
 
-def connection_config(database_url: str) -> str | dict[str, Any]:
+#: Connections a process keeps open to PostgreSQL at most, when neither the settings
+#: nor the URL (``?maxsize=``) say: tortoise's own default.
+DEFAULT_POOL_SIZE = 5
+
+
+def connection_config(database_url: str, pool_size: int | None = None) -> str | dict[str, Any]:
     """The connection entry for ``database_url``: PostgreSQL through the engine that
-    hands each task's tenant binding to row-level security (``core/rls.py``)."""
+    hands each task's tenant binding to row-level security (``core/rls.py``), with a
+    pool of at most ``pool_size`` connections (a ``maxsize`` in the URL wins)."""
     url = normalise_url(database_url)
     if not is_postgres(url):
         return url
-    return {**expand_db_url(url), "engine": rls.__name__}
+    config = {**expand_db_url(url), "engine": rls.__name__}
+    if pool_size is not None:
+        credentials = config["credentials"]
+        credentials.setdefault("maxsize", pool_size)
+        credentials.setdefault("minsize", min(1, int(credentials["maxsize"])))
+    return config
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, pool_size: int | None = None) -> dict[str, Any]:
     """The one Tortoise config used by the server, the CLI and the tests."""
     return {
-        "connections": {"default": connection_config(database_url)},
+        "connections": {"default": connection_config(database_url, pool_size)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -67,30 +85,80 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def migrate(database_url: str, app_role: str | None = None) -> None:
+async def migrate(
+    database_url: str, app_role: str | None = None, on_wait: Callable[[], None] | None = None
+) -> None:
     """Bring the database at ``database_url`` to the newest schema and, on PostgreSQL,
     put every tenant table under row-level security, granting ``app_role`` (the role
     the app connects as, when it is not the one migrating) what it needs.
 
     Migrations run as the tables' owner, across every tenant: a migration that moves
-    data must see all of it, and ``FORCE ROW LEVEL SECURITY`` binds the owner too.
+    data must see all of it, and ``FORCE ROW LEVEL SECURITY`` binds the owner too. On
+    PostgreSQL they run under the migration lock (``migration_lock``; ``on_wait`` is
+    called once if another run holds it), so two deploy steps never migrate at once and
+    the second finds nothing left to do.
     """
+    async with connected(database_url):
+        pass  # an unreachable database is one line (ConfigError), not a migration's traceback
+    async with migration_lock(database_url, on_wait):
+        try:
+            with rls.every_tenant():
+                await run_migrations(config=tortoise_config(database_url))
+                if is_postgres(database_url):
+                    await rls.secure(Tortoise.get_connection("default"), tenant_tables(), app_role)
+        finally:
+            await Tortoise.close_connections()
+
+
+#: The advisory lock ``goalgraph migrate`` holds on PostgreSQL: a fixed 64-bit key from
+#: the name, the same in every release (advisory locks are per database).
+MIGRATE_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"goalgraph.migrate").digest()[:8], "big", signed=True
+)
+
+
+@asynccontextmanager
+async def migration_lock(
+    database_url: str, on_wait: Callable[[], None] | None = None
+) -> AsyncIterator[None]:
+    """Hold PostgreSQL's session advisory lock ``MIGRATE_LOCK_KEY`` for the block, on a
+    connection of its own as the migrating role; waits for it when another migration
+    holds it (first ``pg_try_advisory_lock``, so ``on_wait`` can say so). The lock dies
+    with its connection, so a killed migration never leaves it behind. SQLite: no lock
+    (one file, one deploy step; see docs/operations.md)."""
+    if not is_postgres(database_url):
+        yield
+        return
+    credentials = expand_db_url(normalise_url(database_url))["credentials"]
+    with reaching(database_url):
+        connection = await asyncpg.connect(
+            host=credentials.get("host"),
+            port=credentials.get("port"),
+            user=credentials.get("user"),
+            password=credentials.get("password"),
+            database=credentials.get("database"),
+            timeout=CONNECT_TIMEOUT_SECONDS,
+        )
     try:
-        with rls.every_tenant():
-            await run_migrations(config=tortoise_config(database_url))
-            if is_postgres(database_url):
-                await rls.secure(Tortoise.get_connection("default"), tenant_tables(), app_role)
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATE_LOCK_KEY):
+            if on_wait is not None:
+                on_wait()
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK_KEY)
+        try:
+            yield
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATE_LOCK_KEY)
     finally:
-        await Tortoise.close_connections()
+        await connection.close()
 
 
-async def migrate_as_owner(settings: Settings) -> str:
+async def migrate_as_owner(settings: Settings, on_wait: Callable[[], None] | None = None) -> str:
     """``migrate`` as a deploy runs it: through ``migrate_database_url`` when set (the
     tables' owner), granting the role of ``database_url`` (the app's) its rights.
     Returns the URL it migrated through."""
     url = settings.migrate_database_url or settings.database_url
     app_role = url_role(settings.database_url)
-    await migrate(url, app_role if app_role != url_role(url) else None)
+    await migrate(url, app_role if app_role != url_role(url) else None, on_wait)
     return url
 
 
@@ -123,7 +191,7 @@ async def pending_migrations(database_url: str) -> list[str]:
     return [f"{step.migration.app_label}.{step.migration.name}" for step in steps]
 
 
-class NotMigrated(RuntimeError):
+class NotMigrated(ConfigError):
     """The database schema is older than the code: run ``goalgraph migrate``."""
 
 
@@ -132,19 +200,84 @@ async def require_migrated(database_url: str) -> None:
     pending = await pending_migrations(database_url)
     if pending:
         raise NotMigrated(
-            f"the database at {redact_url(database_url)} needs {len(pending)} migration(s) "
-            f"({', '.join(pending)}): run `goalgraph migrate` first"
+            msg(
+                "config.not_migrated",
+                url=redact_url(database_url),
+                count=len(pending),
+                names=", ".join(pending),
+            )
         )
+
+
+#: How long a first connection may take before the database counts as unreachable.
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 @asynccontextmanager
 async def connected(database_url: str) -> AsyncIterator[None]:
-    """Open Tortoise for one CLI command or script, and always close it."""
+    """Open Tortoise for one CLI command or script, and always close it; a database
+    that cannot be reached is a ``ConfigError`` naming the URL, before any work.
+
+    On PostgreSQL the command publishes its live updates as a server does (NOTIFY in
+    the write's transaction), so a `goalgraph sync` or `import` run from a shell
+    reaches the subscribers of every server worker. It listens to nothing, so the bus
+    opens no connection of its own.
+    """
+    from . import events
+    from .pgbus import PostgresBus
+
     await Tortoise.init(config=tortoise_config(database_url))
+    previous = events.install(PostgresBus(database_url)) if is_postgres(database_url) else None
     try:
+        await probe(database_url)
         yield
     finally:
+        if previous is not None:
+            events.install(previous)
         await Tortoise.close_connections()
+
+
+async def probe(database_url: str, within: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    """One round trip to the database, or ``ConfigError`` saying why there is none."""
+    with reaching(database_url):
+        async with asyncio.timeout(within):
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+
+#: What the drivers raise when there is no database to talk to.
+UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    sqlite3.Error,
+    DBConnectionError,
+    OperationalError,
+)
+
+
+@contextmanager
+def reaching(database_url: str) -> Iterator[None]:
+    """Turn "no database there" into one ``ConfigError`` line naming the setting.
+
+    A SQLite file's folder is checked first: the driver would fail in its own thread
+    after the command's event loop had gone, and say only "unable to open"."""
+    folder = sqlite_folder(database_url)
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(msg("config.no_folder", folder=str(folder)))
+    try:
+        yield
+    except UNREACHABLE as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ConfigError(
+            msg("config.unreachable", url=redact_url(database_url), reason=reason)
+        ) from None
+
+
+def sqlite_folder(database_url: str) -> Path | None:
+    """The folder a SQLite URL's file lives in (``None``: not SQLite, or in memory)."""
+    if not database_url.startswith("sqlite://") or ":memory:" in database_url:
+        return None
+    return Path(database_url.removeprefix("sqlite://").split("?")[0]).parent
 
 
 #: For Tortoise's own ``tortoise makemigrations`` (configured in pyproject.toml);
@@ -152,7 +285,7 @@ async def connected(database_url: str) -> AsyncIterator[None]:
 TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 
 
-class UnguardedRole(RuntimeError):
+class UnguardedRole(ConfigError):
     """The app's PostgreSQL role is not bound by row-level security."""
 
 
@@ -166,14 +299,10 @@ async def check_connection_role(production: bool) -> rls.ConnectionRole:
     role = await rls.connection_role(Tortoise.get_connection("default"))
     problem = role.problem()
     if problem is not None:
-        message = (
-            f"the database connection {problem}, so row-level security does not bind it: "
-            "connect GOALGRAPH_DATABASE_URL as a role that owns no table and migrate "
-            "through GOALGRAPH_MIGRATE_DATABASE_URL (docs/security.md, Row-level security)"
-        )
+        message = msg("config.unguarded_role", problem=problem)
         if production:
             raise UnguardedRole(message)
-        log.warning(message)
+        log.warning("%s", message.render("en"))
     return role
 
 

@@ -6,25 +6,26 @@ the database. Events name ids only, never values: a subscriber reads values thro
 its own tenant scope, so visibility rules apply to it as to any read, and an event
 stays small enough for any transport.
 
-``InProcessBus`` is the embedded default: one process, subscribers in memory. Several
-workers sharing one PostgreSQL need a bus that crosses processes; PostgreSQL's
-LISTEN/NOTIFY fits the same interface without changing a publisher or subscriber:
+Two buses implement the interface, and the server picks one by its database
+(``core/pgbus.events_bus_for``):
 
-- one channel per tenant (``goalgraph_t<tenant id>``), so a worker LISTENs only to the
-  tenants its connected subscribers belong to, and another tenant's event never reaches
-  it; the topic travels in the payload;
-- ``publish`` sends ``pg_notify(channel, json)``. A NOTIFY payload is limited to 8000
-  bytes, which is why payloads carry ids only; a larger one would be split into
-  several events (or reduced to "reload the tenant");
-- PostgreSQL delivers a notification only when the sending transaction commits, so
-  that implementation could even publish inside the write's transaction;
-- each worker keeps one dedicated LISTEN connection and fans its notifications out to
-  local subscribers exactly like ``InProcessBus`` (bounded queues, oldest dropped).
+- ``InProcessBus`` on SQLite, the embedded default: one process, subscribers in memory;
+- ``PostgresBus`` (``core/pgbus.py``) on PostgreSQL, for several workers sharing one
+  database: LISTEN/NOTIFY, a channel per tenant, one listening connection per process,
+  and the same local fan-out (``LocalSubscribers``: bounded queues, oldest dropped).
 
-Publishing happens after the write's transaction commits, never before: a subscriber
+Publishing happens when the write's transaction commits, never before: a subscriber
 must not see a value that is later rolled back. ``publish_on_commit`` does that for
 services whose transaction may itself run inside a caller's (the sync runner wraps
-``record_measurements`` in its own transaction per batch).
+``record_measurements`` in its own transaction per batch). It first offers the events
+to the bus (``EventBus.publish_in``): PostgreSQL sends a NOTIFY issued inside a
+transaction at its COMMIT and drops it on rollback, so ``PostgresBus`` sends it in the
+write's own transaction. A bus that cannot (``InProcessBus``) declines, and the events
+wait for the outermost transaction's commit, which is wrapped to publish after it.
+
+A bus that may have missed events (its listening connection was lost and came back)
+tells every local subscriber so with a ``RESYNC`` event, whatever topics it chose:
+the client refetches what it shows.
 """
 
 from __future__ import annotations
@@ -33,12 +34,20 @@ import abc
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.connection import get_connection
 from tortoise.exceptions import ConfigurationError
 
@@ -49,6 +58,24 @@ log = logging.getLogger(__name__)
 PROGRESS: Final = "progress"
 #: A new alert was raised (payload: ``alert_id``, ``kind`` and who may see it).
 ALERT: Final = "alert"
+#: Events of the tenant may have been missed (payload: ``reason``): refetch. Delivered
+#: to every subscriber of the tenant, whatever topics it subscribed to.
+RESYNC: Final = "resync"
+
+#: Called with the delay, in seconds, between sending an event and receiving it from
+#: another process's bus (the event-bus lag); the metrics register a histogram here.
+#: In-process delivery has no lag to report.
+lag_observers: list[Callable[[float], None]] = []
+
+
+def observe_lag(seconds: float) -> None:
+    """Report one received event's lag to every observer; an observer that fails is
+    logged, never raised into the bus that delivers the event."""
+    for observer in list(lag_observers):
+        try:
+            observer(seconds)
+        except Exception:
+            log.exception("an event-bus lag observer failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +108,21 @@ class EventBus(abc.ABC):
         that is received), and is removed when it exits.
         """
 
+    async def publish_in(self, transaction: BaseDBAsyncClient, events: Sequence[Event]) -> bool:
+        """Send ``events`` inside ``transaction`` so the database delivers them at its
+        COMMIT and drops them on rollback; False when this bus cannot (the caller then
+        publishes after the commit). Errors propagate: the write has not committed."""
+        return False
+
+    @property
+    @abc.abstractmethod
+    def connected(self) -> bool:
+        """Whether events published now reach this process's subscribers (readiness)."""
+
+    @abc.abstractmethod
+    def subscriber_count(self, tenant_id: int | None = None) -> int:
+        """How many subscriptions of this process are open (of one tenant)."""
+
     async def close(self) -> None:  # noqa: B027 - optional for implementations
         """End every subscription (the server is stopping)."""
 
@@ -100,6 +142,12 @@ class _Subscriber:
         self.tenant_id = tenant_id
         self.topics = topics
         self.queue: asyncio.Queue[Event | object] = asyncio.Queue(size)
+
+    def wants(self, event: Event) -> bool:
+        """Its tenant's events of its topics, and every ``RESYNC`` of its tenant."""
+        return self.tenant_id == event.tenant_id and (
+            event.topic in self.topics or event.topic == RESYNC
+        )
 
     def offer(self, item: Event | object) -> None:
         """Queue ``item``, dropping the oldest queued one when full: a subscriber too
@@ -124,36 +172,81 @@ class _Subscriber:
         return item
 
 
+class LocalSubscribers:
+    """The subscriptions of this process and the fan-out to them, shared by every bus:
+    whichever transport brings an event, it reaches local subscribers the same way."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self._subscribers: set[_Subscriber] = set()
+
+    def add(self, tenant_id: int, topics: Collection[str]) -> _Subscriber:
+        subscriber = _Subscriber(tenant_id, frozenset(topics), self.queue_size)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def discard(self, subscriber: _Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def deliver(self, event: Event) -> None:
+        """Queue ``event`` for each subscriber that wants it; never waits."""
+        for subscriber in list(self._subscribers):
+            if subscriber.wants(event):
+                subscriber.offer(event)
+
+    def resync(self, reason: str) -> None:
+        """Tell every subscriber its tenant's events may have been missed."""
+        for subscriber in list(self._subscribers):
+            subscriber.offer(Event(subscriber.tenant_id, RESYNC, {"reason": reason}))
+
+    def end(self) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber.offer(_END)
+
+    def tenants(self) -> set[int]:
+        return {s.tenant_id for s in self._subscribers}
+
+    def count(self, tenant_id: int | None = None) -> int:
+        return sum(1 for s in self._subscribers if tenant_id in (None, s.tenant_id))
+
+    def __iter__(self) -> Iterator[_Subscriber]:
+        return iter(list(self._subscribers))
+
+
 class InProcessBus(EventBus):
     """The embedded default: subscribers of this process, each with a bounded queue."""
 
     def __init__(self, queue_size: int = 256) -> None:
-        self.queue_size = queue_size
-        self._subscribers: set[_Subscriber] = set()
+        self.local = LocalSubscribers(queue_size)
+
+    @property
+    def queue_size(self) -> int:
+        return self.local.queue_size
+
+    @property
+    def connected(self) -> bool:
+        """Always: there is no connection to lose."""
+        return True
 
     async def publish(self, event: Event) -> None:
-        for subscriber in list(self._subscribers):
-            if subscriber.tenant_id == event.tenant_id and event.topic in subscriber.topics:
-                subscriber.offer(event)
+        self.local.deliver(event)
 
     @asynccontextmanager
     async def subscribe(
         self, tenant_id: int, topics: Collection[str]
     ) -> AsyncIterator[AsyncIterator[Event]]:
-        subscriber = _Subscriber(tenant_id, frozenset(topics), self.queue_size)
-        self._subscribers.add(subscriber)
+        subscriber = self.local.add(tenant_id, topics)
         try:
             yield subscriber
         finally:
-            self._subscribers.discard(subscriber)
+            self.local.discard(subscriber)
 
     async def close(self) -> None:
-        for subscriber in list(self._subscribers):
-            subscriber.offer(_END)
+        self.local.end()
 
     def subscriber_count(self, tenant_id: int | None = None) -> int:
         """How many subscriptions are open (of one tenant): for health checks and tests."""
-        return sum(1 for s in self._subscribers if tenant_id in (None, s.tenant_id))
+        return self.local.count(tenant_id)
 
 
 _bus: EventBus = InProcessBus()
@@ -202,23 +295,30 @@ def _open_transaction() -> TransactionalDBClient | None:
     return connection if isinstance(connection, TransactionalDBClient) else None
 
 
-async def publish_on_commit(event: Event) -> None:
-    """Publish ``event`` once the write that caused it is committed.
+async def publish_on_commit(*new: Event) -> None:
+    """Publish ``new`` once the write that caused them is committed.
 
-    Outside a transaction the write is already committed: publish now. Inside one,
-    the event waits for the outermost transaction's COMMIT and is dropped if it rolls
-    back. Tortoise offers no commit hook, so the outermost transaction client's
+    Outside a transaction the write is already committed: publish now. Inside one, the
+    bus may send them in the transaction itself (``EventBus.publish_in``: PostgreSQL's
+    NOTIFY, delivered at COMMIT, dropped on rollback, one statement for all of them).
+    Otherwise they wait for the outermost transaction's COMMIT and are dropped if it
+    rolls back: Tortoise offers no commit hook, so the outermost transaction client's
     ``commit`` is wrapped (once per transaction) to publish after it returns.
     """
+    if not new:
+        return
     transaction = _open_transaction()
     if transaction is None:
-        await publish(event)
+        for event in new:
+            await publish(event)
+        return
+    if await bus().publish_in(transaction, new):
         return
     waiting = _pending.get(transaction)
     if waiting is None:
         waiting = _pending[transaction] = []
         transaction.commit = _then_publish(transaction.commit, waiting)  # type: ignore[method-assign]
-    waiting.append(event)
+    waiting.extend(new)
 
 
 def _then_publish(

@@ -13,6 +13,7 @@ import jwt
 
 from .enums import Role
 from .errors import AuthError
+from .i18n import LOCALES, msg
 
 ALGORITHM = "HS256"
 ISSUER = "goalgraph"
@@ -30,6 +31,9 @@ class Identity:
     #: The session family of a signed-in token (claim ``sid``, core/sessions.py); none
     #: for tokens minted by ``goalgraph token``.
     session_id: str | None = None
+    #: The language the caller reads (claim ``locale``, one of ``core.i18n.LOCALES``):
+    #: beats the person's setting and ``Accept-Language``.
+    locale: str | None = None
 
 
 def mint_token(identity: Identity, secret: str, ttl: timedelta) -> str:
@@ -47,6 +51,8 @@ def mint_token(identity: Identity, secret: str, ttl: timedelta) -> str:
         claims["sub"] = str(identity.person_id)
     if identity.session_id is not None:
         claims["sid"] = identity.session_id
+    if identity.locale is not None:
+        claims["locale"] = identity.locale
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -61,13 +67,14 @@ def read_token(token: str, secret: str) -> Identity:
             options={"require": ["exp", "iat", "tid", "tenant", "role"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise AuthError("access token has expired") from exc
+        raise AuthError(msg("auth.token_expired")) from exc
     except jwt.InvalidTokenError as exc:
-        raise AuthError(f"invalid access token: {exc}") from exc
+        raise AuthError(msg("auth.token_invalid", reason=str(exc))) from exc
     try:
         role = Role(claims["role"])
         person = claims.get("sub")
         sid = claims.get("sid")
+        locale = claims.get("locale")
         return Identity(
             tenant_id=int(claims["tid"]),
             tenant_slug=str(claims["tenant"]),
@@ -75,16 +82,18 @@ def read_token(token: str, secret: str) -> Identity:
             person_id=int(person) if person is not None else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
             session_id=str(sid) if sid is not None else None,
+            # a locale we do not speak is ignored, not refused: the token is still good
+            locale=locale if locale in LOCALES else None,
         )
     except (ValueError, TypeError) as exc:
-        raise AuthError(f"invalid access token claims: {exc}") from exc
+        raise AuthError(msg("auth.token_claims_invalid", reason=str(exc))) from exc
 
 
 def bearer_token(authorization: str | None) -> str:
     """Extract the token from an ``Authorization: Bearer <token>`` header value."""
     if not authorization:
-        raise AuthError("missing Authorization header: send 'Authorization: Bearer <token>'")
+        raise AuthError(msg("auth.missing_header"))
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("malformed Authorization header: expected 'Bearer <token>'")
+        raise AuthError(msg("auth.malformed_header"))
     return token.strip()

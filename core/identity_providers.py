@@ -32,6 +32,7 @@ from . import audit, rls
 from .access_keys import CredentialScope
 from .enums import Role
 from .errors import DomainError, ErrorCode, forbidden, not_found
+from .i18n import Msg, msg
 from .identity import Identity
 from .models import IdentityProvider, OidcLogin, OrgUnit, Person, Tenant
 from .reporting import normalise_email
@@ -64,18 +65,18 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def _require_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may configure single sign-on")
+        raise forbidden(msg("sso.admin_only"))
 
 
-def _url_problem(value: str) -> str | None:
+def _url_problem(value: str) -> Msg | None:
     """Why ``value`` is not an https URL (http only for this machine), or None."""
     parts = urlsplit(value)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
-        return "must be an absolute https URL"
+        return msg("sso.url_absolute")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        return "must use https (http only for 127.0.0.1 or localhost)"
+        return msg("sso.url_https")
     if parts.query or parts.fragment:
-        return "must not carry a query or fragment"
+        return msg("sso.url_query")
     return None
 
 
@@ -120,25 +121,25 @@ def _check_common(checks: Checks, kind: str, common: Common, existing: bool) -> 
     if common.client_secret is not None:
         checks.text("clientSecret", common.client_secret, 2000)
     elif not existing:
-        checks.add(ErrorCode.REQUIRED, "clientSecret is required", "clientSecret")
+        checks.add(ErrorCode.REQUIRED, msg("error.required", field="clientSecret"), "clientSecret")
     checks.text("claim", common.claim, 64)
     allowed = VENDOR_CLAIMS.get(kind)
     if allowed is not None and common.claim not in allowed:
         names = ", ".join(sorted(allowed))
-        checks.add(ErrorCode.INVALID, f"claim must be one of {names}", "claim")
+        checks.add(ErrorCode.INVALID, msg("sso.claim_one_of", names=names), "claim")
     if common.match_field not in MATCH_FIELDS:
-        checks.add(ErrorCode.INVALID, "matchField must be email, code or external_id", "matchField")
+        checks.add(ErrorCode.INVALID, msg("sso.match_field"), "matchField")
     _check_url(checks, "returnUrl", common.return_url)
     if Role(common.jit_role) is Role.ADMIN:
-        checks.add(ErrorCode.INVALID, "people created at sign-in cannot be admins", "jitRole")
+        checks.add(ErrorCode.INVALID, msg("sso.jit_no_admin"), "jitRole")
     if common.jit and common.jit_org_unit_id is None:
-        checks.add(ErrorCode.REQUIRED, "jitOrgUnitId is required when jit is on", "jitOrgUnitId")
+        checks.add(ErrorCode.REQUIRED, msg("sso.jit_unit_required"), "jitOrgUnitId")
 
 
 def _check_url(checks: Checks, field: str, value: str, *, required: bool = False) -> None:
     checks.text(field, value, 500, required=required)
     if value and (problem := _url_problem(value)):
-        checks.add(ErrorCode.INVALID, f"{field} {problem}", field)
+        checks.add(ErrorCode.INVALID, msg("sso.url_problem", field=field, problem=problem), field)
 
 
 async def _check_jit_unit(scope: TenantScope, unit_id: int | None) -> None:
@@ -146,9 +147,9 @@ async def _check_jit_unit(scope: TenantScope, unit_id: int | None) -> None:
         return
     unit = await scope.find(OrgUnit, unit_id)
     if unit is None:
-        raise not_found("org unit", "jitOrgUnitId")
+        raise not_found("org_unit", "jitOrgUnitId")
     if not unit.active:
-        raise DomainError.single(ErrorCode.ARCHIVED, "org unit is archived", "jitOrgUnitId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.archived"), "jitOrgUnitId")
 
 
 async def _configure(
@@ -270,7 +271,7 @@ async def configure_feishu(
     checks = Checks()
     values = _vendor_values(checks, base_url, corp_id=("tenantKey", tenant_key, 128))
     if domain not in FEISHU_DOMAINS:
-        checks.add(ErrorCode.INVALID, "domain must be feishu.cn or larksuite.com", "domain")
+        checks.add(ErrorCode.INVALID, msg("sso.lark_domain"), "domain")
     values |= {"domain": domain, "agent_id": ""}
     return await _configure(scope, box, FEISHU, common, values, checks)
 
@@ -328,9 +329,9 @@ async def disable_provider(scope: TenantScope, kind: str) -> IdentityProvider:
     _require_admin(scope)
     provider = await scope.query(IdentityProvider).filter(kind=kind).first()
     if provider is None:
-        raise not_found("identity provider")
+        raise not_found("identity_provider")
     if not provider.active:
-        raise DomainError.single(ErrorCode.INVALID, "single sign-on is already off")
+        raise DomainError.single(ErrorCode.INVALID, msg("sso.already_off"))
     async with in_transaction():
         provider.active = False
         await provider.save(update_fields=["active", "updated_at"])

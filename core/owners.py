@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import DomainError, ErrorCode, Problem, not_found
+from .i18n import msg
 from .models import OrgUnit, Person
 from .tenancy import TenantScope
 
@@ -29,7 +30,7 @@ def check_one_owner(owner_unit_id: int | None, owner_person_id: int | None) -> N
         raise DomainError(
             Problem(
                 ErrorCode.INVALID,
-                "give exactly one owner: an org unit or a person",
+                msg("owner.exactly_one"),
                 "ownerUnitId" if owner_unit_id is None else "ownerPersonId",
             )
         )
@@ -43,7 +44,7 @@ async def resolve_owner(
     if owner_unit_id is not None:
         unit = await scope.find(OrgUnit, owner_unit_id)
         if unit is None:
-            raise not_found("org unit", "ownerUnitId")
+            raise not_found("org_unit", "ownerUnitId")
         return OwnerRef(unit.id, None, unit.path)
     assert owner_person_id is not None
     person = await scope.query(Person).filter(id=owner_person_id).select_related("org_unit").first()

@@ -37,6 +37,7 @@ from tortoise.transactions import in_transaction
 from . import rls
 from .bulk import chunked, placeholders
 from .errors import DomainError, ErrorCode
+from .i18n import Msg, msg
 from .models import Tenant
 from .tenants import find_tenant, owned_models, self_references
 
@@ -46,7 +47,7 @@ VERSION = 1
 BATCH = 500
 
 
-def _refuse(message: str) -> DomainError:
+def _refuse(message: Msg) -> DomainError:
     return DomainError.single(ErrorCode.INVALID, message, "file")
 
 
@@ -147,14 +148,11 @@ class _Table:
 
 def _check_header(data: Any) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _refuse(f"not a goalgraph tenant export (no format {FORMAT!r})")
+        raise _refuse(msg("export.not_an_export", format=FORMAT))
     if data.get("version") != VERSION:
-        raise _refuse(
-            f"export format version {data.get('version')!r}; this goalgraph reads version "
-            f"{VERSION} only"
-        )
+        raise _refuse(msg("export.version", version=data.get("version"), supported=VERSION))
     if not isinstance(data.get("tenant"), dict) or not isinstance(data.get("tables"), dict):
-        raise _refuse("the export has no tenant or no tables")
+        raise _refuse(msg("export.empty"))
 
 
 def _table(model: type[Model], columns: Sequence[str], rows: Any) -> _Table:
@@ -163,9 +161,9 @@ def _table(model: type[Model], columns: Sequence[str], rows: Any) -> _Table:
     known = _columns(model)
     unknown = [c for c in columns if c not in known]
     if unknown:
-        raise _refuse(f"table {name}: columns this goalgraph does not have: {', '.join(unknown)}")
+        raise _refuse(msg("export.unknown_columns", table=name, columns=unknown))
     if "id" not in columns or not isinstance(rows, list):
-        raise _refuse(f"table {name}: no id column or no rows")
+        raise _refuse(msg("export.no_rows", table=name))
     position = {c: i for i, c in enumerate(columns)}
     fill: dict[str, Any] = {}
     for column in known:
@@ -173,13 +171,13 @@ def _table(model: type[Model], columns: Sequence[str], rows: Any) -> _Table:
             continue
         field = _field(model, column)
         if field.required or field.has_db_default():
-            raise _refuse(f"table {name}: column {column} is missing and has no default")
+            raise _refuse(msg("export.missing_column", table=name, column=column))
         default = field.default() if callable(field.default) else field.default
         fill[column] = _out(default)
     out = []
     for number, row in enumerate(rows, 1):
         if not isinstance(row, list) or len(row) != len(columns):
-            raise _refuse(f"table {name}, row {number}: expected {len(columns)} values")
+            raise _refuse(msg("export.row_width", table=name, row=number, count=len(columns)))
         out.append([row[position[c]] if c in position else fill[c] for c in known])
     return _Table(model, known, out)
 
@@ -191,12 +189,12 @@ def _tables(data: dict[str, Any]) -> tuple[_Table, list[_Table]]:
     by_name = {m._meta.db_table: m for m in owned_models()}
     unknown = sorted(set(data["tables"]) - set(by_name))
     if unknown:
-        raise _refuse(f"tables this goalgraph does not have: {', '.join(unknown)}")
+        raise _refuse(msg("export.unknown_tables", tables=unknown))
     tables = []
     for name, model in by_name.items():
         block = data["tables"].get(name, {"columns": _columns(model), "rows": []})
         if not isinstance(block, dict):
-            raise _refuse(f"table {name}: not an object with columns and rows")
+            raise _refuse(msg("export.not_a_table", table=name))
         tables.append(_table(model, block.get("columns") or [], block.get("rows")))
     return head, tables
 
@@ -207,15 +205,21 @@ def _check_references(head: _Table, tables: list[_Table]) -> None:
     ids = {Tenant: {tenant_id}} | {t.model: set(t.ids) for t in tables}
     for table in tables:
         if len(ids[table.model]) != len(table.ids):
-            raise _refuse(f"table {table.name}: an id appears twice")
+            raise _refuse(msg("export.duplicate_id", table=table.name))
         for field in _reference_fields(table.model):
             at = table.columns.index(field.source_field)
             targets = ids[field.related_model]
             for row in table.rows:
                 if row[at] is not None and row[at] not in targets:
                     raise _refuse(
-                        f"table {table.name}, id {row[0]}: {field.source_field} {row[at]} names "
-                        f"no {field.related_model._meta.db_table} row of this export"
+                        msg(
+                            "export.dangling",
+                            table=table.name,
+                            id=row[0],
+                            column=field.source_field,
+                            value=row[at],
+                            target=field.related_model._meta.db_table,
+                        )
                     )
 
 
@@ -240,16 +244,13 @@ async def import_tenant(data: Any) -> Tenant:
     _check_references(head, tables)
     slug = data["tenant"].get("slug")
     if await Tenant.exists(slug=slug):
-        raise DomainError.single(
-            ErrorCode.CONFLICT, f"tenant {slug!r} already exists in this database", "slug"
-        )
+        raise DomainError.single(ErrorCode.CONFLICT, msg("export.tenant_exists", slug=slug), "slug")
     taken = {t.name: n for t in [head, *tables] if (n := await _taken_ids(t))}
     if taken:
         listed = ", ".join(f"{name} ({n})" for name, n in taken.items())
         raise DomainError.single(
             ErrorCode.CONFLICT,
-            f"ids of this export are already used in this database: {listed}; import it "
-            "into a database where they are free (an empty one always is)",
+            msg("export.ids_taken", ids=listed),
             "file",
         )
     with rls.bound_to(head.ids[0]):
@@ -269,7 +270,7 @@ async def _insert_all(head: _Table, tables: list[_Table]) -> None:
 
 def _placeholders(dialect: str, count: int) -> str:
     if dialect not in ("sqlite", "postgres"):
-        raise _refuse(f"imports into {dialect} databases are not supported")
+        raise _refuse(msg("export.dialect", dialect=dialect))
     return placeholders(dialect, count)
 
 

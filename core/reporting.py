@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from .enums import Role
+from .i18n import Msg, msg
 
 #: Deliberately permissive: one ``@``, no spaces, a dot in the domain. Mailboxes are
 #: verified by the invitation mail, not by a pattern.
@@ -34,15 +35,15 @@ class ManagerSource(StrEnum):
     ORG_TREE = "org_tree"
 
 
-def email_problem(value: str) -> str | None:
+def email_problem(value: str) -> Msg | None:
     """Why ``value`` is not an acceptable email address (None: it is, or it is blank)."""
     value = value.strip()
     if not value:
         return None
     if len(value) > MAX_EMAIL:
-        return f"email is longer than {MAX_EMAIL} characters"
+        return msg("people.email_too_long", max=MAX_EMAIL)
     if not _EMAIL.match(value):
-        return f"{value!r} is not an email address"
+        return msg("people.not_an_email", value=value)
     return None
 
 

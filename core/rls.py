@@ -43,6 +43,7 @@ from tortoise.backends.base.client import (
     TransactionContext,
     TransactionContextPooled,
 )
+from tortoise.exceptions import TransactionManagementError
 
 TENANT_SETTING: Final = "goalgraph.tenant_id"
 EVERY_TENANT_SETTING: Final = "goalgraph.every_tenant"
@@ -154,13 +155,26 @@ class _BoundPoolConnection(PoolConnectionWrapper[asyncpg.Connection]):
 
 
 class _BoundTransactionConnection(ConnectionWrapper[asyncpg.Connection]):
-    """The transaction's connection for one query, with the binding brought up to date."""
+    """The transaction's connection for one query, with the binding brought up to date.
+
+    A statement that arrives after its transaction ended is refused before it touches
+    the connection, which by then is back in the pool and may be serving another
+    request: a DataLoader batch whose callers were cancelled (a sibling field failed)
+    can still be scheduled when the operation's transaction closes.
+    """
 
     async def __aenter__(self) -> asyncpg.Connection:
         connection = await super().__aenter__()
         client = self.client
         assert isinstance(client, TenantBoundTransaction)
-        await client.apply_binding(connection)
+        try:
+            if client.ended:
+                raise TransactionManagementError("the statement's transaction has already ended")
+            await client.apply_binding(connection)
+        except BaseException:
+            # __aexit__ does not run when __aenter__ raises: give the lock back here
+            self._lock.release()
+            raise
         return connection
 
 
@@ -177,6 +191,15 @@ class TenantBoundTransaction(TransactionWrapper):
         outer = connection if isinstance(connection, TenantBoundTransaction) else None
         self._state: _Applied = outer._state if outer is not None else _Applied()
         self._applied_at_start: Binding = None
+        if outer is not None:
+            # one connection, one statement at a time: savepoints share the lock
+            self._lock = outer._lock
+        self._outer = outer
+
+    @property
+    def ended(self) -> bool:
+        """True once this transaction, or the one it is a savepoint of, has ended."""
+        return self._finalized or (self._outer is not None and self._outer.ended)
 
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(TenantBoundTransaction(self))
@@ -184,12 +207,23 @@ class TenantBoundTransaction(TransactionWrapper):
     def acquire_connection(self) -> ConnectionWrapper[asyncpg.Connection]:
         return _BoundTransactionConnection(self._lock, self)
 
+    # Beginning and ending take the statement lock too: tortoise sends them straight
+    # to the connection, so without it a COMMIT could meet a statement still running
+    # for a concurrent resolver of the same operation ("another operation is in
+    # progress"), and the connection would go back to the pool mid-statement.
+
     async def begin(self) -> None:
-        await super().begin()
+        async with self._lock:
+            await super().begin()
         self._applied_at_start = self._state.binding
 
+    async def commit(self) -> None:
+        async with self._lock:
+            await super().commit()
+
     async def rollback(self) -> None:
-        await super().rollback()
+        async with self._lock:
+            await super().rollback()
         self._state.binding = self._applied_at_start
 
     async def execute_script(self, query: str) -> None:

@@ -48,6 +48,7 @@ from .audit import record_each
 from .bulk import chunked
 from .enums import OrgUnitKind, Role
 from .errors import DomainError, ErrorCode, Problem, forbidden
+from .i18n import Msg, msg, text
 from .models import Alert, OrgUnit, Person
 from .reporting import email_problem, manager_loops, normalise_email, parse_role
 from .services.people import (
@@ -116,13 +117,17 @@ class RowProblem:
 
     line: int | None
     code: ErrorCode
-    message: str
+    message: Msg
 
-    def describe(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+    def describe(self) -> Msg:
+        """The problem with its line, for a refusal that names every row at once."""
+        if self.line is None:
+            return self.message
+        return msg("roster.line_problem", line=self.line, problem=self.message)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "code": self.code.value, "message": self.message}
+        """For a person reading the plan: the message in the current locale."""
+        return {"line": self.line, "code": self.code.value, "message": text(self.message)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +343,7 @@ class _Planner:
         self.units = {u.id: u for u in units}
         roots = [u for u in units if u.parent_id is None]
         if not roots:
-            raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no company unit")
+            raise DomainError.single(ErrorCode.NOT_FOUND, msg("roster.no_company_unit"))
         self.root = min(roots, key=lambda u: u.id)
         self.people = people
         self.writes = _Writes(units=self.units)
@@ -383,10 +388,14 @@ class _Planner:
             path = self.department(unit.path)
             label = "/".join(path) or self.root.name
             if any(not part for part in path):
-                self.problem(None, ErrorCode.INVALID, f"department {label!r} has an empty part")
+                self.problem(
+                    None, ErrorCode.INVALID, msg("roster.department_empty_part", department=label)
+                )
                 continue
             if path in explicit:
-                self.problem(None, ErrorCode.CONFLICT, f"department {label!r} is listed twice")
+                self.problem(
+                    None, ErrorCode.CONFLICT, msg("roster.department_twice", department=label)
+                )
                 continue
             ext = (unit.external_id or "").strip() or None
             if ext is not None:
@@ -395,7 +404,9 @@ class _Planner:
                     self.problem(
                         None,
                         ErrorCode.CONFLICT,
-                        f"departments {other!r} and {label!r} have the same external id {ext!r}",
+                        msg(
+                            "roster.external_id_shared", first=other, second=label, external_id=ext
+                        ),
                     )
                     continue
                 seen_ext[ext] = path
@@ -420,16 +431,24 @@ class _Planner:
                 self.problem(
                     None,
                     ErrorCode.ARCHIVED,
-                    f"department {label!r}: external id {unit.external_id!r} belongs to the "
-                    f"archived unit {self.unit_label(found.id)!r}; restore it first",
+                    msg(
+                        "roster.external_id_archived",
+                        department=label,
+                        external_id=unit.external_id,
+                        unit=self.unit_label(found.id),
+                    ),
                 )
                 continue
             if (found.id == self.root.id) != (path == ()):
                 self.problem(
                     None,
                     ErrorCode.INVALID,
-                    f"department {label!r}: external id {unit.external_id!r} belongs to "
-                    f"{self.unit_label(found.id)!r}, which cannot move there",
+                    msg(
+                        "roster.external_id_cannot_move",
+                        department=label,
+                        external_id=unit.external_id,
+                        unit=self.unit_label(found.id),
+                    ),
                 )
                 continue
             self.bound[path] = found.id
@@ -528,7 +547,7 @@ class _Planner:
 
     # ------------------------------------------------------------------ people
 
-    def problem(self, line: int | None, code: ErrorCode, message: str) -> None:
+    def problem(self, line: int | None, code: ErrorCode, message: Msg) -> None:
         self.plan.problems.append(RowProblem(line, code, message))
 
     def check_roles(self) -> None:
@@ -587,8 +606,12 @@ class _Planner:
                     self.problem(
                         row.line,
                         ErrorCode.CONFLICT,
-                        f"external id {ext!r} belongs to "
-                        f"{self.person_label(other.code, other.name)}, not to {number}",
+                        msg(
+                            "roster.external_id_other",
+                            external_id=ext,
+                            person=self.person_label(other.code, other.name),
+                            number=number,
+                        ),
                     )
                 elif person is None:
                     person = other
@@ -596,8 +619,11 @@ class _Planner:
                 self.problem(
                     row.line,
                     ErrorCode.CONFLICT,
-                    f"{self.person_label(person.code, person.name)} is already on line "
-                    f"{matched[person.id]}",
+                    msg(
+                        "roster.person_twice",
+                        person=self.person_label(person.code, person.name),
+                        line=matched[person.id],
+                    ),
                 )
             if len(self.plan.problems) > before:
                 bad.append((row, person))
@@ -687,14 +713,13 @@ class _Planner:
             self.problem(
                 row.line,
                 ErrorCode.NOT_FOUND,
-                f"unknown manager {manager_no!r}: neither in the file nor an active "
-                "person of the company",
+                msg("roster.unknown_manager", manager=manager_no),
             )
         elif manager.id in leaving:
             self.problem(
                 row.line,
                 ErrorCode.INACTIVE,
-                f"manager {manager_no!r} is not in the file and would be deactivated",
+                msg("roster.manager_leaving", manager=manager_no),
             )
         else:
             return manager.id
@@ -710,12 +735,12 @@ class _Planner:
     ) -> None:
         line = row.line
         if not number and ext is None:
-            self.problem(line, ErrorCode.REQUIRED, "the employee number (工号) is missing")
+            self.problem(line, ErrorCode.REQUIRED, msg("roster.number_missing"))
         elif number in first_line:
             self.problem(
                 line,
                 ErrorCode.CONFLICT,
-                f"employee number {number!r} appears twice (first on line {first_line[number]})",
+                msg("roster.number_twice", number=number, line=first_line[number]),
             )
         elif number:
             first_line[number] = line
@@ -724,36 +749,42 @@ class _Planner:
                 self.problem(
                     line,
                     ErrorCode.CONFLICT,
-                    f"external id {ext!r} appears twice (first on line {first_ext[ext]})",
+                    msg("roster.external_id_twice", external_id=ext, line=first_ext[ext]),
                 )
             else:
                 first_ext[ext] = line
         if not row.name.strip():
-            self.problem(line, ErrorCode.REQUIRED, "the name (姓名) is missing")
+            self.problem(line, ErrorCode.REQUIRED, msg("roster.name_missing"))
         for label, value, limit in (
-            ("name", row.name.strip(), _MAX_NAME),
-            ("English name", row.name_en.strip(), _MAX_NAME),
-            ("title", row.title.strip(), _MAX_NAME),
-            ("employee number", number, _MAX_CODE),
-            ("external id", ext or "", _MAX_EXTERNAL),
+            (msg("roster.column.name"), row.name.strip(), _MAX_NAME),
+            (msg("roster.column.name_en"), row.name_en.strip(), _MAX_NAME),
+            (msg("roster.column.title"), row.title.strip(), _MAX_NAME),
+            (msg("roster.column.number"), number, _MAX_CODE),
+            (msg("roster.column.external_id"), ext or "", _MAX_EXTERNAL),
         ):
             if _too_long(value, limit):
-                self.problem(line, ErrorCode.INVALID, f"{label} is longer than {limit} characters")
+                self.problem(
+                    line, ErrorCode.INVALID, msg("error.too_long", field=label, limit=limit)
+                )
         bad_email = email_problem(row.email)
         if bad_email:
             self.problem(line, ErrorCode.INVALID, bad_email)
         if row.role.strip() and parse_role(row.role) is None:
             self.problem(
-                line, ErrorCode.INVALID, f"unknown role {row.role.strip()!r} ({_ROLE_NAMES})"
+                line,
+                ErrorCode.INVALID,
+                msg("roster.unknown_role", role=row.role.strip(), roles=_ROLE_NAMES),
             )
         parts = [part.strip() for part in row.department]
         if any(not part for part in parts):
             self.problem(
-                line, ErrorCode.INVALID, f"department {'/'.join(parts)!r} has an empty part"
+                line,
+                ErrorCode.INVALID,
+                msg("roster.department_empty_part", department="/".join(parts)),
             )
         elif any(_too_long(part, _MAX_NAME) for part in parts):
             self.problem(
-                line, ErrorCode.INVALID, f"a department name is longer than {_MAX_NAME} characters"
+                line, ErrorCode.INVALID, msg("roster.department_too_long", limit=_MAX_NAME)
             )
 
     def _unit_of(self, entry: _Entry) -> int | None:
@@ -766,7 +797,7 @@ class _Planner:
             self.problem(
                 entry.row.line,
                 ErrorCode.INVALID,
-                f"department {'/'.join(department)!r} cannot be used (see its problem)",
+                msg("roster.department_unusable", department="/".join(department)),
             )
         return ref
 
@@ -789,7 +820,7 @@ class _Planner:
                 self.problem(
                     row.line,
                     ErrorCode.CONFLICT,
-                    f"email {email!r} appears twice (first on line {first[email]})",
+                    msg("roster.email_twice", email=email, line=first[email]),
                 )
                 continue
             first[email] = row.line
@@ -798,7 +829,11 @@ class _Planner:
                 self.problem(
                     row.line,
                     ErrorCode.CONFLICT,
-                    f"email {email!r} belongs to {self.person_label(holder.code, holder.name)}",
+                    msg(
+                        "roster.email_taken",
+                        email=email,
+                        person=self.person_label(holder.code, holder.name),
+                    ),
                 )
 
     def _check_loops(self, entries: list[_Entry], in_roster: set[int]) -> None:
@@ -816,7 +851,9 @@ class _Planner:
             chain = " → ".join([*names, names[0]])
             for ref in loop:
                 if ref in lines:
-                    self.problem(lines[ref], ErrorCode.MANAGER_LOOP, f"manager loop: {chain}")
+                    self.problem(
+                        lines[ref], ErrorCode.MANAGER_LOOP, msg("roster.manager_loop", chain=chain)
+                    )
 
     def _values(self, entry: _Entry) -> dict[str, Any]:
         """The model fields the row sets (blank cells are left out)."""
@@ -947,7 +984,7 @@ async def plan_roster(
 
 def _require_admin(scope: TenantScope) -> None:
     if scope.role not in _ADMINS:
-        raise forbidden("only admins and consultants may import a roster")
+        raise forbidden(msg("roster.admin_only"))
 
 
 # --------------------------------------------------------------------------- apply
@@ -999,7 +1036,7 @@ async def apply_roster(scope: TenantScope, plan: RosterPlan) -> None:
             )
         )
     if plan.tenant_id != scope.tenant_id:
-        raise DomainError.single(ErrorCode.INVALID, "the roster plan is for another tenant")
+        raise DomainError.single(ErrorCode.INVALID, msg("roster.other_tenant"))
     if plan._writes is None or plan.empty:
         return
     async with in_transaction():

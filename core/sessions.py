@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from . import audit, rls
 from .errors import DomainError, ErrorCode
+from .i18n import Msg, msg
 from .identity import Identity, mint_token
 from .models import Person, RefreshToken, SessionFamily, Tenant
 from .settings import Settings
@@ -59,8 +60,10 @@ def person_scope(tenant: Tenant, person: Person, session_id: str | None = None) 
     return TenantScope(tenant, identity, Actor(person, None))
 
 
-def _refused(message: str = "this session has ended: sign in again") -> DomainError:
-    return DomainError.single(ErrorCode.UNAUTHENTICATED, message, "refreshToken")
+def _refused(message: Msg | None = None) -> DomainError:
+    return DomainError.single(
+        ErrorCode.UNAUTHENTICATED, message or msg("auth.session_ended"), "refreshToken"
+    )
 
 
 async def _issue(
@@ -93,7 +96,7 @@ async def start_session(
     if person.tenant_id != tenant.id:
         raise ValueError("person is not of this tenant")
     if not person.active:
-        raise DomainError.single(ErrorCode.INACTIVE, "this person has been deactivated")
+        raise DomainError.single(ErrorCode.INACTIVE, msg("auth.deactivated"))
     now = datetime.now(UTC)
     async with in_transaction():
         family = await SessionFamily.create(
@@ -120,7 +123,7 @@ async def refresh_session(refresh_token: str, settings: Settings) -> SessionToke
     rotated revokes its whole family; an unknown, expired or revoked one, or one of a
     deactivated person, is refused (``UNAUTHENTICATED``)."""
     if not refresh_token.startswith(REFRESH_PREFIX):
-        raise _refused("not a refresh token")
+        raise _refused(msg("auth.not_refresh_token"))
     with rls.every_tenant():  # the token is all the caller shows
         row = (
             await RefreshToken.filter(token_hash=hash_token(refresh_token))
@@ -128,7 +131,7 @@ async def refresh_session(refresh_token: str, settings: Settings) -> SessionToke
             .first()
         )
     if row is None:
-        raise _refused("unknown refresh token")
+        raise _refused(msg("auth.unknown_refresh_token"))
     rls.bind(row.tenant_id)
     family: SessionFamily = row.family
     person: Person = family.person
@@ -138,12 +141,12 @@ async def refresh_session(refresh_token: str, settings: Settings) -> SessionToke
         raise _refused()
     if row.rotated_at is not None:
         await _revoke(tenant, person, family, REUSE, now)
-        raise _refused("this refresh token was already used: every token of its session is revoked")
+        raise _refused(msg("auth.refresh_reused"))
     if row.expires_at <= now or family.expires_at <= now:
         raise _refused()
     if not person.active:
         await _revoke(tenant, person, family, INACTIVE, now)
-        raise _refused("this person has been deactivated")
+        raise _refused(msg("auth.deactivated"))
     async with in_transaction():
         # only one of two concurrent refreshes with the same token wins; the other is reuse
         claimed = await RefreshToken.filter(id=row.id, rotated_at__isnull=True).update(
@@ -152,7 +155,7 @@ async def refresh_session(refresh_token: str, settings: Settings) -> SessionToke
         tokens = await _issue(tenant, person, family, settings, now) if claimed else None
     if tokens is None:
         await _revoke(tenant, person, family, REUSE, now)
-        raise _refused("this refresh token was already used: every token of its session is revoked")
+        raise _refused(msg("auth.refresh_reused"))
     return tokens
 
 
@@ -181,10 +184,10 @@ async def end_session(scope: TenantScope) -> None:
     sid = scope.identity.session_id
     person = scope.actor.person
     if sid is None or person is None:
-        raise DomainError.single(ErrorCode.INVALID, "this token belongs to no session")
+        raise DomainError.single(ErrorCode.INVALID, msg("auth.no_session"))
     family = await scope.query(SessionFamily).filter(sid=sid, person_id=person.id).first()
     if family is None:
-        raise DomainError.single(ErrorCode.INVALID, "this token belongs to no session")
+        raise DomainError.single(ErrorCode.INVALID, msg("auth.no_session"))
     await _revoke(scope.tenant, person, family, SIGNED_OUT, datetime.now(UTC))
 
 

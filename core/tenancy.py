@@ -12,6 +12,7 @@ around the door to this tenant's rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -22,24 +23,17 @@ from tortoise.queryset import QuerySet
 from . import rls
 from .enums import Role
 from .errors import AuthError, not_found
+from .i18n import msg
 from .identity import Identity
 from .models import DottedLine, OrgUnit, Person, SessionFamily, Tenant, TenantOwned
 from .policy import PolicyLookup, PolicySource
 
 M = TypeVar("M", bound=TenantOwned)
 
-#: Human names for ``not_found`` messages, keyed by model class name.
-_KIND_NAMES = {
-    "OrgUnit": "org unit",
-    "KeyResult": "key result",
-    "KpiLink": "KPI link",
-    "CheckIn": "check-in",
-    "AuditEvent": "audit event",
-}
-
 
 def kind_name(model: type[TenantOwned]) -> str:
-    return _KIND_NAMES.get(model.__name__, model.__name__.lower().replace("kpi", "KPI"))
+    """The noun key of a model for ``not_found`` (``OrgUnit`` → ``org_unit``: ``noun.org_unit``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +139,13 @@ async def open_scope(identity: Identity) -> TenantScope:
     """
     tenant = await Tenant.get_or_none(id=identity.tenant_id, slug=identity.tenant_slug)
     if tenant is None:
-        raise AuthError("access token names an unknown tenant")
+        raise AuthError(msg("auth.unknown_tenant"))
     rls.bind(tenant.id)
     actor = Actor(person=None, unit_path=None)
     if identity.person_id is not None:
         row = await _signed_in_person(tenant, identity)
         if not row.active:
-            raise AuthError("this person has been deactivated")
+            raise AuthError(msg("auth.deactivated"))
         # the role is the person's as it is now, not as it was when the token was minted
         identity = replace(identity, role=row.role)
         unit: OrgUnit = row.org_unit
@@ -170,7 +164,7 @@ async def _signed_in_person(tenant: Tenant, identity: Identity) -> Person:
             .first()
         )
         if row is None:
-            raise AuthError("access token names an unknown person")
+            raise AuthError(msg("auth.unknown_person"))
         return row
     family = (
         await SessionFamily.filter(
@@ -180,9 +174,9 @@ async def _signed_in_person(tenant: Tenant, identity: Identity) -> Person:
         .first()
     )
     if family is None:
-        raise AuthError("access token names an unknown session")
+        raise AuthError(msg("auth.unknown_session"))
     if family.revoked_at is not None:
-        raise AuthError("this session has ended: sign in again")
+        raise AuthError(msg("auth.session_ended"))
     person: Person = family.person
     return person
 

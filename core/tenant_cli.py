@@ -17,11 +17,13 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from tortoise.exceptions import BaseORMException
 
 from .db import NotMigrated, connected, require_migrated
 from .errors import DomainError
+from .i18n import Msg, msg, text
 from .identity import mint_token
 from .settings import get_settings
 
@@ -32,8 +34,10 @@ out = Console(soft_wrap=True)
 T = TypeVar("T")
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+def _fail(message: Msg | str) -> typer.Exit:
+    """One error line, in the CLI's language; exit code 2."""
+    line = f"[bold red]{escape(msg('cli.error').render())}:[/] {escape(text(message))}"
+    err.print(line, markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -49,11 +53,13 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except DomainError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc.text()) from None
     except NotMigrated as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(msg("cli.not_migrated", reason=str(exc))) from None
     except (BaseORMException, OSError) as exc:
-        raise _fail(f"{type(exc).__name__}: {exc}".replace("\n", " ")) from None
+        raise _fail(
+            msg("cli.database_error", kind=type(exc).__name__, reason=str(exc).replace("\n", " "))
+        ) from None
 
 
 def _known_stages() -> set[str]:
@@ -174,7 +180,9 @@ def export(
         try:
             out_file.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
-            raise _fail(f"cannot write {out_file}: {exc.strerror or exc}") from None
+            raise _fail(
+                msg("cli.cannot_write", file=out_file, reason=exc.strerror or exc)
+            ) from None
         err.print(f"[green]tenant {slug!r} exported[/] to {out_file}: {rows:,} rows")
 
 
@@ -188,9 +196,9 @@ def import_command(
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise _fail(msg("cli.cannot_read", file=file, reason=exc.strerror or exc)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(f"{file} is not a JSON export: {exc}") from None
+        raise _fail(msg("cli.not_json_export", file=file, reason=str(exc))) from None
     tenant = _run(lambda: import_tenant(data))
     rows = sum(len(t.get("rows", [])) for t in data["tables"].values()) + 1
     err.print(f"[green]tenant {tenant.slug!r} imported[/] (id {tenant.id}): {rows:,} rows")
@@ -213,8 +221,7 @@ def delete(
         name, counts = _run(preview)
         held = ", ".join(f"{table} {n:,}" for table, n in counts.items() if n)
         raise _fail(
-            f"not deleting tenant {slug!r} ({name}) without --yes; it would delete "
-            f"{sum(counts.values()):,} rows: {held}"
+            msg("cli.delete_needs_yes", slug=slug, name=name, rows=sum(counts.values()), held=held)
         )
     deleted = _run(lambda: delete_tenant(slug))
     err.print(f"[green]tenant {slug!r} deleted[/]: {sum(deleted.values()):,} rows")

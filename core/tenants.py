@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 from . import audit, rls
 from .enums import CycleKind, LifecycleStage, Role
 from .errors import DomainError, ErrorCode
+from .i18n import msg
 from .identity import Identity
 from .models import (
     Cycle,
@@ -146,8 +147,7 @@ async def create_company(
     if not org.SLUG.match(slug):
         checks.add(
             ErrorCode.INVALID,
-            f"slug {slug!r} must be 2-63 lowercase letters, digits or dashes, "
-            "starting with a letter or digit",
+            msg("tenant.bad_slug", slug=slug),
             "slug",
         )
     checks.text("name", name, 200)
@@ -155,11 +155,11 @@ async def create_company(
     if stage not in known_stages:
         checks.add(
             ErrorCode.INVALID,
-            f"unknown lifecycle stage {stage!r} (known: {', '.join(sorted(known_stages))})",
+            msg("stage.unknown", stage=stage, known=sorted(known_stages)),
             "stage",
         )
     if not email:
-        checks.add(ErrorCode.REQUIRED, "the admin's email is required", "adminEmail")
+        checks.add(ErrorCode.REQUIRED, msg("tenant.admin_email_required"), "adminEmail")
     elif problem := email_problem(email):
         checks.add(ErrorCode.INVALID, problem, "adminEmail")
     checks.text("adminName", admin_name, 200, required=bool(email))
@@ -213,7 +213,7 @@ async def create_company(
 
 
 def _taken(slug: str) -> DomainError:
-    return DomainError.single(ErrorCode.CONFLICT, f"tenant {slug!r} already exists", "slug")
+    return DomainError.single(ErrorCode.CONFLICT, msg("org.tenant_exists", slug=slug), "slug")
 
 
 def _operator_scope(tenant: Tenant) -> TenantScope:
@@ -274,7 +274,7 @@ async def find_tenant(slug: str) -> Tenant:
     """The tenant named ``slug``; the running task is bound to it from here on."""
     tenant = await Tenant.get_or_none(slug=slug)
     if tenant is None:
-        raise DomainError.single(ErrorCode.NOT_FOUND, f"no tenant with slug {slug!r}", "slug")
+        raise DomainError.single(ErrorCode.NOT_FOUND, msg("tenant.unknown", slug=slug), "slug")
     rls.bind(tenant.id)
     return tenant
 

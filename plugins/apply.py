@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from ..core.enums import GoalStatus
 from ..core.errors import DomainError, ErrorCode, not_found
+from ..core.i18n import msg
 from ..core.models import Kpi, Objective, OrgUnit, Person
 from ..core.services import key_results, kpis, objectives
 from ..core.tenancy import TenantScope
@@ -35,17 +36,22 @@ async def _check_level(
         if template.level != "person":
             raise DomainError.single(
                 ErrorCode.INVALID,
-                f"KPI template {template.code!r} is for a {template.level}, not a person",
+                msg("pack.template_not_person", code=template.code, level=template.level),
                 "ownerPersonId",
             )
         return
     unit = await scope.find(OrgUnit, unit_id) if unit_id is not None else None
     if unit is None:
-        raise not_found("org unit", "ownerUnitId")
+        raise not_found("org_unit", "ownerUnitId")
     if template.level != unit.kind.value:
         raise DomainError.single(
             ErrorCode.INVALID,
-            f"KPI template {template.code!r} is for a {template.level}, not a {unit.kind.value}",
+            msg(
+                "pack.template_level",
+                code=template.code,
+                level=template.level,
+                kind=unit.kind.value,
+            ),
             "ownerUnitId",
         )
 
@@ -67,7 +73,7 @@ async def create_kpi_from_template(
     if template is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND,
-            f"KPI template {pack}:{code} is not available to this tenant in its current stage",
+            msg("pack.kpi_template_unavailable", pack=pack, code=code),
             "code",
         )
     await _check_level(scope, template, owner_unit_id, owner_person_id)
@@ -106,14 +112,14 @@ async def apply_okr_template(
     if template is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND,
-            f"OKR template {pack}:{code} is not available to this tenant in its current stage",
+            msg("pack.okr_template_unavailable", pack=pack, code=code),
             "code",
         )
     units = await scope.many(OrgUnit, [*unit_ids, owner_unit_id])
     if any(u not in units for u in unit_ids):
-        raise not_found("org unit", "unitIds")
+        raise not_found("org_unit", "unitIds")
     if owner_unit_id not in units:
-        raise not_found("org unit", "ownerUnitId")
+        raise not_found("org_unit", "ownerUnitId")
     owner_kind = units[owner_unit_id].kind.value
     async with in_transaction():
         objective = await objectives.create_objective(
@@ -177,7 +183,7 @@ def _units_for(
         return [owner_unit_id]
     raise DomainError.single(
         ErrorCode.INVALID,
-        f"key result {key_result!r} needs a KPI per {level}: give {level} units in unitIds",
+        msg("pack.kr_needs_units", key_result=key_result, level=level),
         "unitIds",
     )
 

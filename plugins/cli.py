@@ -9,12 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..core import rls
 from ..core.db import connected
 from ..core.enums import Role
 from ..core.errors import DomainError
+from ..core.i18n import Msg, msg, text
 from ..core.identity import Identity
 from ..core.models import PackEnablement, Tenant
 from ..core.settings import get_settings
@@ -30,8 +32,10 @@ err = Console(stderr=True)
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+def _fail(message: Msg | str) -> typer.Exit:
+    """One error line, in the CLI's language; exit code 2."""
+    line = f"[bold red]{escape(msg('cli.error').render())}:[/] {escape(text(message))}"
+    err.print(line, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -41,7 +45,16 @@ def list_packs(
 ) -> None:
     """Every installed pack: version, title, status, template counts, errors."""
     manager = PackManager.discover()
-    table = Table("name", "version", "title", "status", "KPI templates", "OKR templates", "stages")
+    table = Table(
+        "name",
+        "version",
+        "title",
+        "status",
+        "KPI templates",
+        "OKR templates",
+        "stages",
+        "health",
+    )
     for pack in sorted(manager.packs.values(), key=lambda p: p.name):
         info = pack.info
         table.add_row(
@@ -52,13 +65,23 @@ def list_packs(
             str(len(pack.kpi_templates)),
             str(len(pack.okr_templates)),
             ", ".join(pack.stages) or "-",
+            _health(pack),  # last: scripts reading the earlier columns keep working
         )
     out.print(table)
     for pack in sorted(manager.packs.values(), key=lambda p: p.name):
         if not pack.ok:  # in full and unwrapped: what a pack author needs to read
-            out.print(f"[red]{pack.name}[/]: {pack.error}", soft_wrap=True, highlight=False)
+            code = f" ({pack.health_error.code})" if pack.health_error else ""
+            out.print(f"[red]{pack.name}[/]: {pack.error}{code}", soft_wrap=True, highlight=False)
     if strict and any(not p.ok for p in manager.packs.values()):
         raise typer.Exit(code=1)
+
+
+def _health(pack: LoadedPack) -> str:
+    """The health cell: healthy, or unhealthy with the fault's code."""
+    if pack.ok:
+        return "[green]healthy[/]"
+    code = pack.health_error.code if pack.health_error else "?"
+    return f"[red]unhealthy[/] {code}"
 
 
 @app.command()
@@ -66,9 +89,9 @@ def show(name: str) -> None:
     """A pack's templates, stages, adapters and scoring policies."""
     pack = PackManager.discover().packs.get(name)
     if pack is None:
-        raise _fail(f"no pack named {name!r} is installed (see `goalgraph packs list`)")
+        raise _fail(msg("cli.no_pack", name=name))
     if not pack.ok:
-        raise _fail(f"pack {name!r} failed to load: {pack.error}")
+        raise _fail(msg("pack.failed_to_load", name=name, error=pack.error))
     _show(pack)
 
 
@@ -140,7 +163,7 @@ async def _tenant(slug: str) -> Tenant:
     """The tenant ``--tenant`` names, the task bound to it (``core/rls``)."""
     tenant = await Tenant.get_or_none(slug=slug)
     if tenant is None:
-        raise _fail(f"no tenant with slug {slug!r}")
+        raise _fail(msg("tenant.unknown", slug=slug))
     rls.bind(tenant.id)
     return tenant
 
@@ -160,7 +183,7 @@ def enable(
             try:
                 row = await enable_pack(scope, manager, name, stages.split(","))
             except DomainError as exc:
-                raise _fail(str(exc)) from exc
+                raise _fail(exc.text()) from exc
             return list(row.stages)
 
     enabled = asyncio.run(run())
@@ -178,7 +201,7 @@ def disable(name: str, tenant: Annotated[str, typer.Option(help="Tenant slug.")]
             try:
                 await disable_pack(scope, manager, name)
             except DomainError as exc:
-                raise _fail(str(exc)) from exc
+                raise _fail(exc.text()) from exc
 
     asyncio.run(run())
     err.print(f"[green]{name} disabled for {tenant}[/]; goals made from it are kept")
@@ -214,7 +237,7 @@ def new(
 
     target = directory or Path.cwd() / f"goalgraph-pack-{name}"
     if target.exists() and any(target.iterdir()):
-        raise _fail(f"{target} exists and is not empty")
+        raise _fail(msg("cli.target_not_empty", target=target))
     data = {"name": name, "goalgraph_version": goalgraph_version()}
     if title_zh:
         data["title_zh"] = title_zh
@@ -223,6 +246,6 @@ def new(
     try:
         copier.run_copy(str(SCAFFOLD), target, data=data, defaults=True, quiet=True)
     except (ValueError, copier.errors.CopierError) as exc:
-        raise _fail(f"cannot create pack {name!r}: {exc}") from exc
+        raise _fail(msg("cli.cannot_scaffold", name=name, reason=str(exc))) from exc
     err.print(f"[green]created {target}[/]\n  cd {target}\n  pip install -e '.\\[test]'\n  pytest")
     print(target)

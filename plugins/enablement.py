@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from ..core import audit
 from ..core.enums import Role
 from ..core.errors import DomainError, ErrorCode, forbidden, not_found
+from ..core.i18n import msg
 from ..core.models import PackEnablement
 from ..core.scoring.store import rebuild_all
 from ..core.tenancy import TenantScope
@@ -26,7 +27,7 @@ _ALLOWED = {Role.ADMIN, Role.CONSULTANT}
 
 def _require_configurer(scope: TenantScope) -> None:
     if scope.role not in _ALLOWED:
-        raise forbidden("only admins and consultants may enable or disable packs")
+        raise forbidden(msg("pack.admin_only"))
 
 
 def _require_installed(manager: PackManager, name: str) -> None:
@@ -35,7 +36,7 @@ def _require_installed(manager: PackManager, name: str) -> None:
         raise not_found("pack", "name")
     if not pack.ok:
         raise DomainError.single(
-            ErrorCode.INVALID, f"pack {name!r} failed to load: {pack.error}", "name"
+            ErrorCode.INVALID, msg("pack.failed_to_load", name=name, error=pack.error), "name"
         )
 
 
@@ -47,13 +48,13 @@ async def enable_pack(
     _require_installed(manager, name)
     wanted = list(dict.fromkeys(s.strip() for s in stages))
     if not wanted:
-        raise DomainError.single(ErrorCode.REQUIRED, "give at least one lifecycle stage", "stages")
+        raise DomainError.single(ErrorCode.REQUIRED, msg("pack.stage_required"), "stages")
     known = manager.all_stage_names()
     unknown = [s for s in wanted if s not in known]
     if unknown:
         raise DomainError.single(
             ErrorCode.INVALID,
-            f"unknown lifecycle stage {unknown[0]!r} (known: {', '.join(sorted(known))})",
+            msg("stage.unknown", stage=unknown[0], known=sorted(known)),
             "stages",
         )
     async with in_transaction():
@@ -95,7 +96,9 @@ async def disable_pack(scope: TenantScope, manager: PackManager, name: str) -> N
     async with in_transaction():
         row = await scope.query(PackEnablement).filter(pack=name).first()
         if row is None:
-            raise DomainError.single(ErrorCode.NOT_FOUND, f"pack {name!r} is not enabled", "name")
+            raise DomainError.single(
+                ErrorCode.NOT_FOUND, msg("pack.not_enabled", name=name), "name"
+            )
         await audit.record(
             scope,
             "pack.disabled",

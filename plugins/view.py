@@ -4,13 +4,16 @@ Templates are offered by the packs enabled for the current stage. Scoring polici
 come from every pack the tenant enabled, for whichever stages: a KPI keeps its
 meaning when the company moves stage, so a stage switch changes weightings only and
 no score has to be computed again. Content is filtered from what the manager loaded;
-behaviour hooks are called through pluggy's ``subset_hook_caller`` so they never
-reach a pack the tenant did not enable.
+behaviour hooks are called through the manager's guarded ``call_each``, so they never
+reach a pack the tenant did not enable, and a pack that raises, hangs or answers
+nonsense is marked unhealthy and left out while the others still answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
 
 from ..adapters.contract import DataAdapter
 from ..adapters.directory import BUILT_IN as BUILT_IN_ORG_SOURCES
@@ -24,6 +27,7 @@ from ..core.policy import PolicyLookup, ScoringPolicy
 from ..core.scoring.policies import CORE_POLICIES
 from ..core.stages import BUILT_IN_STAGES
 from ..core.tenancy import Actor, TenantScope
+from .guard import PackError
 from .manager import LoadedPack, PackManager
 from .types import KpiTemplate, Label, LifecycleStageSpec, OkrTemplate, TrainingRecommendation
 
@@ -52,6 +56,9 @@ class TenantPacks:
     manager: PackManager
     stage: str
     enablements: dict[str, list[str]]
+    #: Policies found by name during this view's life (one request): the hook is
+    #: called once per name, not once per KPI.
+    _policies: dict[str, ScoringPolicy | None] = field(default_factory=dict, repr=False)
 
     @property
     def active(self) -> list[LoadedPack]:
@@ -152,15 +159,36 @@ class TenantPacks:
         """The enabled packs' courses for a KPI missed ``misses`` periods in a row, as
         core stores them."""
         return [
-            Course(r.code, r.title.zh, r.title.en, r.hours)
-            for r in self.training_recommendations(kpi_code, misses)
+            Course(r.code, r.title.zh, r.title.en, r.hours, pack)
+            for pack, r in self.recommendations_by_pack(kpi_code, misses)
         ]
 
     def training_recommendations(self, kpi_code: str, misses: int) -> list[TrainingRecommendation]:
-        caller = self.manager.subset_caller(
-            "goalgraph_training_recommendations", self.active_names()
-        )
-        return [r for batch in caller(kpi_code=kpi_code, misses=misses) for r in batch or []]
+        return [r for _, r in self.recommendations_by_pack(kpi_code, misses)]
+
+    def recommendations_by_pack(
+        self, kpi_code: str, misses: int
+    ) -> list[tuple[str, TrainingRecommendation]]:
+        """Every active pack's courses, validated: a pack whose answer is not a list of
+        recommendations is marked unhealthy and its answer dropped, the others kept."""
+        found: list[tuple[str, TrainingRecommendation]] = []
+        for pack, batch in self.manager.call_each(
+            "goalgraph_training_recommendations",
+            self.active_names(),
+            kpi_code=kpi_code,
+            misses=misses,
+        ):
+            try:
+                found += [(pack, _recommendation(r)) for r in batch or []]
+            except (TypeError, ValidationError) as exc:
+                self.manager.mark_unhealthy(
+                    pack,
+                    PackError(
+                        f"pack {pack!r}: hook goalgraph_training_recommendations answered "
+                        f"malformed courses: {exc}"
+                    ),
+                )
+        return found
 
     def scoring_policies(self) -> list[tuple[str | None, ScoringPolicy]]:
         """Core policies, then those of the packs the tenant enabled (for any stage)."""
@@ -170,10 +198,22 @@ class TenantPacks:
         return found
 
     def scoring_policy(self, name: str) -> ScoringPolicy | None:
-        found: ScoringPolicy | None = self.manager.subset_caller(
-            "goalgraph_scoring_policy", [p.name for p in self.enabled]
-        )(name=name)
-        return found
+        """The enabled packs' policy called ``name`` (guarded: see
+        ``PackManager.scoring_policy``); None sends the KPI to the default policy."""
+        if name not in self._policies:
+            enabled = [p.name for p in self.enabled]
+            self._policies[name] = self.manager.scoring_policy(name, enabled)
+        return self._policies[name]
+
+
+def _recommendation(value: object) -> TrainingRecommendation:
+    """A pack's answer as a ``TrainingRecommendation`` (dicts are accepted, as for
+    templates); ``ValidationError`` when it is not one."""
+    if isinstance(value, TrainingRecommendation):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"{value!r} is not a TrainingRecommendation")
+    return TrainingRecommendation.model_validate(value)
 
 
 def bind_policies(scope: TenantScope, manager: PackManager) -> TenantScope:

@@ -17,8 +17,10 @@ from strawberry.types import Info as StrawberryInfo
 from ..adapters.syncer import Syncer
 from ..core.access_keys import api_key_scope, is_api_key
 from ..core.errors import AuthError, ErrorCode
+from ..core.i18n import Msg, current_locale, msg, negotiate
 from ..core.identity import bearer_token, read_token
 from ..core.policy import PolicyLookup
+from ..core.ratelimit import Caller, caller_of
 from ..core.scoring.engine import CycleScores
 from ..core.scoring.load import load_cycle
 from ..core.scoring.store import stored_scores
@@ -26,6 +28,7 @@ from ..core.settings import Settings
 from ..core.tenancy import TenantScope, open_scope
 from ..plugins.manager import PackManager
 from ..plugins.view import TenantPacks, tenant_packs
+from .cost import QueryCost
 from .errors import ApiError
 from .loaders import Loaders
 
@@ -39,9 +42,13 @@ class Context:
     settings: Settings
     packs: PackManager
     syncer: Syncer | None = None
-    auth_error: str | None = None
+    auth_error: Msg | None = None
+    #: The language of the caller's messages (``choose_locale``); also the contextvar's.
+    locale: str = "en"
     #: A websocket's ``connection_init`` payload (strawberry sets it): its token.
     connection_params: dict[str, object] | None = None
+    #: What the operation being executed costs (``schema/cost.py``), set before it runs.
+    cost: QueryCost | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
     _tenant_packs: asyncio.Future[TenantPacks] | None = field(default=None, repr=False)
@@ -52,13 +59,22 @@ class Context:
         if self._scope is None:
             if isinstance(self.response, Response):
                 self.response.status_code = 401
-            raise ApiError(ErrorCode.UNAUTHENTICATED, self.auth_error or "not authenticated")
+            raise ApiError(
+                ErrorCode.UNAUTHENTICATED, self.auth_error or msg("auth.not_authenticated")
+            )
         return self._scope
 
     @property
     def signed_in(self) -> TenantScope | None:
         """The caller's scope, or None when they are not signed in (never raises)."""
         return self._scope
+
+    @property
+    def caller(self) -> Caller:
+        """Who the rate limits charge: the signed-in identity (never the raw token),
+        else the client's address."""
+        client = self.request.client
+        return caller_of(self._scope, client.host if client else None)
 
     @property
     def loaders(self) -> Loaders:
@@ -113,6 +129,24 @@ class Context:
         scope.policy_source = self.scoring_policies
         self._scope = scope
         self.auth_error = None
+        self.choose_locale()
+
+    def choose_locale(self) -> str:
+        """The caller's language, most specific first: the token's ``locale`` claim, the
+        person's own setting (loaded with them by ``open_scope``), ``Accept-Language``,
+        the deployment's default. Set as the current locale, so every message of the
+        rest of the request renders in it, and sent back as ``Content-Language``."""
+        scope = self._scope
+        person = scope.actor.person if scope is not None else None
+        self.locale = (
+            (scope.identity.locale if scope is not None else None)
+            or (person.locale if person is not None else None)
+            or negotiate(self.request.headers.get("accept-language"), self.settings.default_locale)
+        )
+        current_locale.set(self.locale)
+        if isinstance(self.response, Response):
+            self.response.headers["Content-Language"] = self.locale
+        return self.locale
 
 
 Info = StrawberryInfo[Context, None]
@@ -133,11 +167,12 @@ async def build_context(
     context = Context(
         request=request, response=response, settings=settings, packs=packs, syncer=syncer
     )
+    context.choose_locale()
     if isinstance(request, WebSocket):
-        context.auth_error = "send the token in connection_init"
+        context.auth_error = msg("auth.send_token_in_init")
         return context
     try:
         await context.sign_in(bearer_token(request.headers.get("authorization")))
     except AuthError as exc:
-        context.auth_error = str(exc)
+        context.auth_error = exc.message
     return context

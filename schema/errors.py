@@ -2,7 +2,9 @@
 
 Expected failures of a mutation are data: a payload's ``errors`` list of
 ``UserError`` (field, code, message). Failures of a whole request (no valid token)
-are GraphQL errors carrying ``extensions.code``. Anything else is masked.
+are GraphQL errors carrying ``extensions.code``. Anything else is masked. Messages are
+rendered here, at the edge, in the request's locale (``core.i18n.current_locale``, set
+by ``schema/context.py``); codes never change with the language.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.relay.types import GlobalIDValueError
 
 from ..core.errors import DomainError, ErrorCode
+from ..core.i18n import Msg, text
 
 strawberry.enum(ErrorCode, description="Why a request or its input was refused.")
 
@@ -24,14 +27,14 @@ class UserError:
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(field=p.field, code=p.code, message=p.message) for p in error.problems]
+    return [UserError(field=p.field, code=p.code, message=p.text()) for p in error.problems]
 
 
 class ApiError(GraphQLError):
     """A request-level failure with a stable code, shown to clients unmasked."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message, extensions={"code": code.value})
+    def __init__(self, code: ErrorCode, message: Msg | str) -> None:
+        super().__init__(text(message), extensions={"code": code.value})
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -42,6 +45,8 @@ def should_mask(error: GraphQLError) -> bool:
     if isinstance(original, ApiError):
         return False
     if isinstance(original, DomainError):
+        # str(DomainError) is English, for logs: the client reads its own language
+        error.message = "; ".join(p.text() for p in original.problems)
         error.extensions = {**(error.extensions or {}), "code": original.code.value}
         return False
     if isinstance(original, GlobalIDValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry import relay
 
 from ..core.errors import DomainError, ErrorCode, Problem
+from ..core.i18n import msg
 
 
 def decode(value: relay.GlobalID | str, type_name: str, field: str) -> int:
@@ -16,7 +17,7 @@ def decode(value: relay.GlobalID | str, type_name: str, field: str) -> int:
         return int(gid.node_id)
     except (ValueError, TypeError) as exc:
         raise DomainError(
-            Problem(ErrorCode.INVALID, f"{field} is not an id of a {type_name}", field)
+            Problem(ErrorCode.INVALID, msg("error.not_an_id", field=field, type=type_name), field)
         ) from exc
 
 

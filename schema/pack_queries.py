@@ -11,7 +11,9 @@ from .types.scoring import ScoringPolicy
 
 @strawberry.type
 class PackQueries:
-    @strawberry.field(description="Installed packs (loaded or failed) and their enablement.")
+    @strawberry.field(
+        description="Installed packs (loaded or failed), their health and their enablement."
+    )
     async def packs(self, info: Info) -> list[Pack]:
         view = await info.context.tenant_packs()
         return [

@@ -16,6 +16,7 @@ from strawberry import relay
 from tortoise.queryset import QuerySet
 
 from ..core.errors import DomainError, ErrorCode
+from ..core.i18n import msg
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -39,7 +40,7 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(prefix)
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError.single(ErrorCode.INVALID, "after is not a valid cursor", "after") from exc
+        raise DomainError.single(ErrorCode.INVALID, msg("error.bad_cursor"), "after") from exc
 
 
 async def paginate(
@@ -52,7 +53,7 @@ async def paginate(
     size = DEFAULT_PAGE if first is None else first
     if not 0 <= size <= MAX_PAGE:
         raise DomainError.single(
-            ErrorCode.OUT_OF_RANGE, f"first must be between 0 and {MAX_PAGE}", "first"
+            ErrorCode.OUT_OF_RANGE, msg("error.page_size", max=MAX_PAGE), "first"
         )
     total = await queryset.count()
     page_qs = queryset

@@ -10,6 +10,7 @@ from strawberry import relay
 from ..core import models
 from ..core.errors import DomainError, ErrorCode
 from ..core.graph import load_goal_graph
+from ..core.i18n import msg
 from ..core.scoring.graph_scores import graph_progress, score_graph
 from .access_key_queries import AccessKeyQueries
 from .context import Info
@@ -93,7 +94,7 @@ class Query(
     ) -> list[GoalNode]:
         scope = info.context.scope
         if depth is not None and depth < 1:
-            raise DomainError.single(ErrorCode.OUT_OF_RANGE, "depth must be at least 1", "depth")
+            raise DomainError.single(ErrorCode.OUT_OF_RANGE, msg("error.depth_min"), "depth")
         root = decode_optional(root_id, "Objective", "rootId")
         cycle = decode_optional(cycle_id, "Cycle", "cycleId")
         graph = await load_goal_graph(scope, [root] if root is not None else None, cycle)

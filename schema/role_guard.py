@@ -28,6 +28,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from ..core.access_keys import ApiKeyScope
 from ..core.errors import ErrorCode
+from ..core.i18n import msg
 from ..core.roles import ROOTS, RoleMatrix, matrix
 from .context import Context
 from .errors import ApiError, UserError
@@ -45,7 +46,13 @@ def refusal(context: Context, roles: RoleMatrix, root: str, field: str) -> str |
     key = isinstance(scope, ApiKeyScope)
     if rule is not None and rule.allows(scope.role, api_key=key):
         return None
-    return f"{'an API key' if key else 'your role'} ({scope.role.value}) may not use {field}"
+    role = scope.role.value
+    refused = (
+        msg("access.key_may_not_use", role=role, field=field)
+        if key
+        else msg("access.role_may_not_use", role=role, field=field)
+    )
+    return refused.render()
 
 
 def _empty(gql_type: GraphQLOutputType) -> Any:

@@ -133,7 +133,7 @@ def _endpoint(purpose: str) -> Callable[[Request], Awaitable[HTMLResponse]]:
             done = await setter(secret, password, tenant)
         except DomainError as exc:
             if exc.code is ErrorCode.WEAK_PASSWORD:
-                body = _form(purpose, email, [p.message for p in exc.problems])
+                body = _form(purpose, email, [p.text() for p in exc.problems])
                 return _page(_TITLES[purpose], body, 422)
             return _refusal(purpose, exc)
         body = (

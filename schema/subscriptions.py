@@ -8,6 +8,10 @@ subscription listens to that tenant's events only (``core/events.py``).
 Events name ids, never values: on each one a subscription reads what it shows fresh
 from the database through the caller's scope, so a subscriber sees committed values
 only, and only those its role may see.
+
+A ``RESYNC`` event (the bus may have missed events: its listening connection came back,
+or an event was too large to send) is passed on as ``resync: true``, the client's cue to
+refetch what it shows rather than trust that it saw every change.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ from starlette.websockets import WebSocket
 from strawberry import relay
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
-from ..core import events, models
+from ..core import events, metrics, models
 from ..core.enums import Role
 from ..core.errors import AuthError
 from ..core.graph import GoalGraph, load_goal_graph
+from ..core.i18n import current_locale, msg, text
 from ..core.identity import bearer_token
 from ..core.insights.visibility import can_see_alert
 from ..core.progress import kpi_progress
+from ..core.ratelimit import LocalBucket, Rule
 from ..core.scoring.graph_scores import graph_progress, score_graph
 from ..core.scoring.resolve import explain_value
 from ..core.tenancy import TenantScope
@@ -51,7 +61,7 @@ def connection_token(params: Mapping[str, object] | None) -> str:
     token = params.get("token")
     if isinstance(token, str) and token.strip():
         return token.strip()
-    raise AuthError("send the token in connection_init: {'Authorization': 'Bearer <token>'}")
+    raise AuthError(msg("auth.connection_init_token"))
 
 
 async def authenticate_connection(context: Context) -> None:
@@ -63,7 +73,36 @@ async def authenticate_connection(context: Context) -> None:
     try:
         await context.sign_in(connection_token(context.connection_params))
     except AuthError as exc:
-        raise ConnectionRejectionError({"message": str(exc)}) from exc
+        # in the language of the upgrade request (its Accept-Language), as no token is good
+        message = text(exc.message, context.locale)
+        raise ConnectionRejectionError({"message": message}) from exc
+
+
+#: Why a websocket that sends subscribe messages too fast is closed (code 4429).
+TOO_MANY_SUBSCRIBES = "Too many subscribe messages: slow down"
+
+
+class LimitedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with subscribe messages rate-limited per connection.
+
+    The operations a connection may run at once are capped by strawberry itself (the
+    view's ``max_subscriptions_per_connection``, answered with an ``error`` message);
+    this bucket stops a client that opens and completes subscriptions in a loop, each
+    of which costs a query of its root. Past it the connection is closed with 4429, as
+    the protocol closes a second ``connection_init``. Each subscription is also charged
+    to the caller's and the tenant's rate limits when it starts, as any operation is.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = self.context.settings
+        self.subscribes = LocalBucket(Rule(settings.ws_subscribe_rate, settings.ws_subscribe_burst))
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and self.subscribes.take() > 0:
+            await self.websocket.close(code=4429, reason=TOO_MANY_SUBSCRIBES)
+            return
+        await super().handle_subscribe(message)
 
 
 class FreshReads(SchemaExtension):
@@ -74,6 +113,9 @@ class FreshReads(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context) and isinstance(context.request, WebSocket):
             context.forget_loaded()
+            # the connection's language (its token's, its person's, its upgrade
+            # request's), whichever task graphql-core runs this operation in
+            current_locale.set(context.locale)
         yield
 
 
@@ -100,6 +142,12 @@ class GoalProgress:
     weighting_changed: bool = strawberry.field(
         description="The lifecycle stage or an OKR/KPI weighting changed: scorecards weigh "
         "differently from now on (node progress and grades do not include the shares)."
+    )
+    resync: bool = strawberry.field(
+        default=False,
+        description="Changes may have been missed (the server's live-update connection "
+        "was interrupted, or a change was too large to describe): refetch the tree. "
+        "Sent with no changes.",
     )
 
 
@@ -195,8 +243,19 @@ async def progress_update(
 
 @strawberry.type(description="A new alert the caller may see; load it by id for its details.")
 class AlertEvent:
-    alert_id: strawberry.ID
-    kind: str
+    alert_id: strawberry.ID | None = strawberry.field(
+        description="The new alert; null on a resync, which names no alert."
+    )
+    kind: str = strawberry.field(description="The alert's kind; `resync` on a resync.")
+    resync: bool = strawberry.field(
+        default=False,
+        description="Alerts may have been missed (the server's live-update connection "
+        "was interrupted, or a change was too large to describe): refetch the alerts.",
+    )
+
+
+#: What a resync tells an ``alerts`` subscriber.
+ALERTS_RESYNC = AlertEvent(alert_id=None, kind=events.RESYNC, resync=True)
 
 
 def visible_alert(scope: TenantScope, payload: Mapping[str, Any]) -> bool:
@@ -239,10 +298,16 @@ class Subscription:
     ) -> AsyncGenerator[GoalProgress, None]:
         scope = info.context.scope
         root = await scope.get(models.Objective, decode(root_id, "Objective", "rootId"), "rootId")
-        async with events.bus().subscribe(scope.tenant_id, [events.PROGRESS]) as stream:
+        async with (
+            metrics.subscription_active("goalProgress"),
+            events.bus().subscribe(scope.tenant_id, [events.PROGRESS]) as stream,
+        ):
             async for event in stream:
                 if _expired(scope):
                     return
+                if event.topic == events.RESYNC:
+                    yield GoalProgress(changes=[], weighting_changed=False, resync=True)
+                    continue
                 update = await progress_update(info.context, root.id, event)
                 if update is not None:
                     yield update
@@ -250,10 +315,16 @@ class Subscription:
     @strawberry.subscription(description="New alerts within the caller's scope.")
     async def alerts(self, info: Info) -> AsyncGenerator[AlertEvent, None]:
         scope = info.context.scope
-        async with events.bus().subscribe(scope.tenant_id, [events.ALERT]) as stream:
+        async with (
+            metrics.subscription_active("alerts"),
+            events.bus().subscribe(scope.tenant_id, [events.ALERT]) as stream,
+        ):
             async for event in stream:
                 if _expired(scope):
                     return
+                if event.topic == events.RESYNC:
+                    yield ALERTS_RESYNC
+                    continue
                 alert = _alert_event(event.payload)
                 if alert is not None and visible_alert(scope, event.payload):
                     yield alert

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from ..core import models
 from ..core.errors import forbidden
+from ..core.i18n import msg
 from .context import Info
 from .ids import decode
 from .pagination import Connection, paginate
@@ -22,7 +23,7 @@ from .types.sync import (
 
 def _require_manager(info: Info) -> None:
     if not may_manage_bindings(info):
-        raise forbidden("data bindings are for admins and consultants")
+        raise forbidden(msg("sync.bindings_scope"))
 
 
 @strawberry.type

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from . import secrets_registry
 
 
 def owner_url(app_url: str) -> str:
@@ -27,14 +30,27 @@ def cli(
         "GOALGRAPH_DATABASE_URL": db if isinstance(db, str) else f"sqlite://{db}",
         "GOALGRAPH_SECRET": secret,
     }
-    if isinstance(db, str) and db.startswith("postgres"):
+    if (
+        isinstance(db, str)
+        and db.startswith("postgres")
+        and "GOALGRAPH_MIGRATE_DATABASE_URL" not in environment
+    ):
         # as a deploy would: the app's role serves, the tables' owner migrates
-        environment.setdefault("GOALGRAPH_MIGRATE_DATABASE_URL", owner_url(db))
-    return subprocess.run(
+        environment["GOALGRAPH_MIGRATE_DATABASE_URL"] = owner_url(db)
+    result = subprocess.run(
         [sys.executable, "-m", "goalgraph.core.cli", *args],
         capture_output=True,
         text=True,
         env=environment,
-        check=check,
+        check=False,
         timeout=300,
     )
+    # the command's log is its stderr: into the session's captured log, where the suite
+    # checks that no secret reached it (stdout is the command's answer, e.g. a token)
+    logging.getLogger("tests.cli").info("goalgraph %s stderr:\n%s", " ".join(args), result.stderr)
+    if args and args[0] == "token":
+        secrets_registry.register("development token", result.stdout.strip())
+    secrets_registry.register("signing secret", secret)
+    if check:
+        result.check_returncode()
+    return result

@@ -19,6 +19,8 @@ from goalgraph.core.services import key_results, kpis, objectives, org
 from goalgraph.core.tenancy import Actor, TenantScope
 from goalgraph.schema.ids import encode
 
+from . import secrets_registry
+
 TEST_SECRET = "test-secret-for-the-goalgraph-test-suite"
 
 
@@ -28,7 +30,9 @@ def gid(type_name: str, row_id: int) -> str:
 
 def token(tenant: Tenant, role: Role, person: Person | None = None) -> str:
     identity = Identity(tenant.id, tenant.slug, role, person.id if person else None)
-    return mint_token(identity, TEST_SECRET, timedelta(hours=1))
+    return secrets_registry.register(
+        "bearer token", mint_token(identity, TEST_SECRET, timedelta(hours=1))
+    )
 
 
 async def gql(
@@ -38,12 +42,18 @@ async def gql(
     *,
     auth: str | None = None,
 ) -> dict[str, Any]:
-    """POST a GraphQL operation and return the decoded JSON body."""
+    """POST a GraphQL operation and return the decoded JSON body.
+
+    Secrets sent (passwords, client secrets) and answered (API keys, SCIM credentials,
+    links, session tokens) are registered, so the session proves none was logged.
+    """
+    secrets_registry.register_found(variables)
     headers = {"Authorization": f"Bearer {auth}"} if auth else {}
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
     body: dict[str, Any] = response.json()
+    secrets_registry.register_found(body.get("data"))
     body["_status"] = response.status_code
     return body
 

@@ -240,7 +240,7 @@ async def test_a_refusal_never_says_whether_the_email_exists(client: httpx.Async
     answers = [wrong_password, unknown_email, unknown_tenant, no_account]
     assert all(a["session"] is None for a in answers)
     assert {(e["code"], e["message"]) for a in answers for e in a["errors"]} == {
-        ("BAD_CREDENTIALS", accounts.BAD_CREDENTIALS)
+        ("BAD_CREDENTIALS", accounts.BAD_CREDENTIALS.render("en"))
     }
 
 

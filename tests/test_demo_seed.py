@@ -8,6 +8,8 @@ from statistics import mean
 import httpx
 
 from goalgraph.core.models import (
+    AuditEvent,
+    DataBinding,
     KeyResult,
     Kpi,
     KpiLink,
@@ -16,7 +18,7 @@ from goalgraph.core.models import (
     OrgUnit,
     PackEnablement,
 )
-from goalgraph.plugins.retail.demo import seed_demo
+from goalgraph.plugins.retail.demo import pos_url, seed_demo
 
 TODAY = date(2026, 11, 28)
 
@@ -70,6 +72,22 @@ async def test_demo_is_seeded_once(client: httpx.AsyncClient) -> None:
     assert again.admin_person_id == first.admin_person_id
     assert await Measurement.all().count() == measurements
     assert first.counts["measurements"] == measurements > 4000
+
+
+async def test_demo_points_its_pos_binding_where_the_demo_pos_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    """``make demo POS_PORT=8123`` serves the demo POS on 8123: the binding must follow."""
+    summary = await seed_demo(TODAY, pos=pos_url("127.0.0.1", 8123))
+    binding = await DataBinding.get(tenant_id=summary.tenant_id, adapter="retail.pos")
+    assert binding.config["url"] == "http://127.0.0.1:8123/api/sales"
+    await seed_demo(TODAY, pos=pos_url("127.0.0.1", 8200))
+    await seed_demo(TODAY, pos=pos_url("127.0.0.1", 8200))  # already there: no change
+    await binding.refresh_from_db()
+    assert binding.config["url"] == "http://127.0.0.1:8200/api/sales"
+    assert binding.config["start"] == TODAY.isoformat()
+    moves = await AuditEvent.filter(tenant_id=summary.tenant_id, action="binding.updated")
+    assert [m.after["config"]["url"] for m in moves] == ["http://127.0.0.1:8200/api/sales"]
 
 
 async def test_demo_runs_on_the_retail_pack(client: httpx.AsyncClient) -> None:

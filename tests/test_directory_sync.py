@@ -5,6 +5,7 @@ every database backend."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -441,6 +442,7 @@ async def test_goalgraph_sync_runs_an_org_binding(
             },
         )
         out, err = await asyncio.wait_for(process.communicate(), 120)
+        logging.getLogger("tests.cli").info("goalgraph sync stderr:\n%s", err.decode())
     assert process.returncode == 0, err.decode()
     assert "succeeded" in (out + err).decode()
     assert len(await people_of(t)) == 7

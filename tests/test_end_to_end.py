@@ -3,6 +3,7 @@ and open GraphiQL in a real headless browser with no network but localhost."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -66,7 +67,7 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core machine starts slowly
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -74,13 +75,17 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"server did not start: {stderr}")
+                # a server still starting holds its stderr open: stop it before reading
+                process.kill()
+                _, stderr_bytes = process.communicate(timeout=10)
+                raise RuntimeError(f"server did not start: {stderr_bytes.decode()[-4000:]}")
             time.sleep(0.2)
         yield base, token
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        _, stderr_bytes = process.communicate(timeout=10)
+        # the server's log, into the session's captured log (no secret may be in it)
+        logging.getLogger("tests.serve").info("goalgraph serve stderr:\n%s", stderr_bytes.decode())
 
 
 @pytest.fixture(scope="module")

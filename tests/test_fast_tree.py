@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goalgraph.core import rls
-from goalgraph.core.app import GoalGraphQL
 from goalgraph.core.enums import Direction
 from goalgraph.core.services import kpis
 from goalgraph.core.services.measurements import MeasurementInput, record_measurements
 from goalgraph.core.settings import Settings
 from goalgraph.plugins.manager import PackManager
+from goalgraph.schema.view import GoalGraphQL
 
 from .factories import Company, build_chain, days, gql, make_company
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import OperationalError, TransactionManagementError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -182,6 +182,37 @@ async def test_a_savepoint_rolled_back_takes_its_binding_with_it(
             assert len(await Objective.all()) == 3
 
 
+async def test_a_transaction_ends_after_its_statements_and_refuses_later_ones(
+    client: httpx.AsyncClient,
+) -> None:
+    """Resolvers of one operation share its transaction's connection, and a DataLoader
+    batch can outlive the resolvers that wanted it (a sibling field failed and
+    graphql-core cancelled them): the COMMIT waits for a statement still running, and
+    a statement that starts after the end is refused instead of reaching a connection
+    already back in the pool."""
+    acme, _ = await _two_companies()
+    go_on = asyncio.Event()
+
+    async def after_the_end() -> Any:
+        await go_on.wait()
+        return await Tortoise.get_connection("default").execute_query("SELECT 1")
+
+    with rls.bound_to(acme.tenant.id):
+        async with in_transaction() as transaction:
+            running = asyncio.create_task(transaction.execute_query("SELECT pg_sleep(0.3)"))
+            late = asyncio.create_task(after_the_end())
+            await asyncio.sleep(0.05)
+            assert not running.done()
+        assert running.done()
+        assert running.exception() is None
+        go_on.set()
+        with pytest.raises(TransactionManagementError):
+            await late
+        # the connection went back to the pool idle: the next statements run as usual
+        counts = await asyncio.gather(*(Objective.all().count() for _ in range(8)))
+    assert counts == [3] * 8
+
+
 async def test_the_door_without_its_filter_still_serves_one_tenant(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,12 +274,14 @@ def test_work_across_tenants_happens_in_a_few_named_places() -> None:
         if found and path.name != "rls.py":
             uses[str(path.relative_to(ROOT))] = found
     assert uses == {
-        "adapters/syncer.py": 1,  # due syncs of every tenant, one statement
+        "adapters/syncer.py": 1,  # the bindings of the due jobs just claimed, one statement
         "adapters/webhook.py": 1,  # the URL names a binding, not its tenant
         "core/access_keys.py": 1,  # an API key or SCIM credential by its digest
         "core/accounts.py": 1,  # an invitation or reset link by its digest
         "core/cli.py": 3,  # operator commands naming global ids, --all
         "core/db.py": 1,  # migrations, as the tables' owner
+        "core/insights/schedule.py": 1,  # a periodic-scan row for each new tenant, one statement
+        "core/leases.py": 2,  # claiming due sync and scan jobs, giving back unstarted ones
         "core/portability.py": 1,  # are an export's ids free in this database
         "core/sessions.py": 1,  # a refresh token by its digest
         "core/tenants.py": 1,  # `goalgraph tenant list`

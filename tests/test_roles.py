@@ -99,7 +99,8 @@ def test_the_matrix_agrees_with_the_principles() -> None:
         assert not roles.allows(root, field, Role.ADMIN, api_key=True)
     # viewers write nothing
     writes = [f for f in roles.Mutation if roles.allows("Mutation", f, Role.VIEWER)]
-    assert writes == ["signOut"]  # ending their own session writes nothing of the tenant
+    # ending their own session and choosing their own language write nothing of the tenant
+    assert writes == ["setMyLocale", "signOut"]
 
 
 def test_the_docs_table_is_the_generated_one() -> None:

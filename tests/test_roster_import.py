@@ -591,7 +591,7 @@ async def test_apply_refuses_a_plan_with_problems_and_non_admins(
     plan = await plan_roster(company.scope, [RosterRow(7, "", "无名")])
     with pytest.raises(DomainError) as caught:
         await apply_roster(company.scope, plan)
-    assert [(p.code, p.message) for p in caught.value.problems] == [
+    assert [(p.code, p.text()) for p in caught.value.problems] == [
         (ErrorCode.REQUIRED, "line 7: the employee number (工号) is missing")
     ]
     employee = scope_for(company.tenant, company.employee, company.store)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
+from tortoise import Tortoise
 
 from goalgraph.core.enums import GoalKind, GoalStatus
 from goalgraph.core.models import Cycle, KeyResult, Kpi, KpiLink, Objective, Person, Score, Tenant
@@ -164,4 +165,7 @@ async def test_a_write_costs_the_same_statements_whatever_the_tree_size(
         counts.append(len(statements))
         await _assert_stored_equals_scratch(company.scope)
     assert counts[0] == counts[1]
-    assert counts[1] <= 21
+    # on PostgreSQL the live update is one more statement of the write's transaction
+    # (its NOTIFY, core/pgbus.py); SQLite's in-process bus sends none
+    on_postgres = Tortoise.get_connection("default").capabilities.dialect == "postgres"
+    assert counts[1] <= 21 + on_postgres

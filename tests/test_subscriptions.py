@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from goalgraph.core import events
 from goalgraph.core.app import create_app
+from goalgraph.core.pgbus import events_bus_for
 from goalgraph.core.services import kpis
 from goalgraph.core.services.measurements import MeasurementInput, record_measurements
 from goalgraph.core.settings import Settings
@@ -38,6 +39,7 @@ RECORD = """mutation($e: [MeasurementEntry!]!) {
 PROGRESS = """subscription($root: ID!) {
   goalProgress(rootId: $root) {
     weightingChanged
+    resync
     changes {
       progress score
       node { __typename id kind ... on Kpi { currentValue valuesVisible } }
@@ -136,9 +138,9 @@ async def _until_listening(company: Company, before: int) -> None:
 
 
 def _listening(company: Company) -> int:
-    bus = events.bus()
-    assert isinstance(bus, events.InProcessBus)
-    return bus.subscriber_count(company.tenant.id)
+    """The company's subscriptions that listen, on this process's bus (InProcessBus on
+    SQLite, PostgresBus on PostgreSQL: counted once their tenant's channel is LISTENed)."""
+    return events.bus().subscriber_count(company.tenant.id)
 
 
 async def record(live: Live, company: Company, kpi_id: int, value: float) -> None:
@@ -281,7 +283,7 @@ async def test_check_ins_and_weightings_reach_subscribers(live: Live) -> None:
     )
     assert body["data"]["setStageWeighting"]["errors"] == []
     update = (await receive(ws))["payload"]["data"]["goalProgress"]
-    assert update == {"weightingChanged": True, "changes": []}
+    assert update == {"weightingChanged": True, "resync": False, "changes": []}
     await ws.close()
 
 
@@ -318,6 +320,36 @@ async def test_alerts_reach_only_the_subscribers_who_may_see_them(live: Live) ->
         await receive(sockets["stranger"], QUIET)
     for ws in sockets.values():
         await ws.close()
+
+
+async def test_a_resync_reaches_every_subscription_of_the_tenant_as_resync_true(
+    live: Live,
+) -> None:
+    # given a goalProgress and an alerts subscriber of one tenant
+    acme = await make_company("acme")
+    chain = await build_chain(acme, depth=1)
+    progress = await subscribe(live, acme, chain["objectives"][0].id)
+    alerts = await live.connect()
+    assert await sign_in(alerts, {"token": acme.token()}) == {"type": "connection_ack"}
+    before = _listening(acme)
+    query = "subscription { alerts { alertId kind resync } }"
+    await alerts.send_json({"id": "a", "type": "subscribe", "payload": {"query": query}})
+    await _until_listening(acme, before)
+
+    # when the bus says the tenant's events may have been missed
+    await events.publish(events.Event(acme.tenant.id, events.RESYNC, {"reason": "reconnected"}))
+
+    # then both are told to refetch, whatever topic they chose
+    message = await receive(progress)
+    assert message["payload"]["data"]["goalProgress"] == {
+        "weightingChanged": False,
+        "resync": True,
+        "changes": [],
+    }
+    resync = (await receive(alerts))["payload"]["data"]["alerts"]
+    assert resync == {"alertId": None, "kind": "resync", "resync": True}
+    await progress.close()
+    await alerts.close()
 
 
 DOC_SUBSCRIPTIONS = [
@@ -435,27 +467,31 @@ async def test_a_root_of_another_tenant_is_not_found(live: Live) -> None:
 
 
 @pytest_asyncio.fixture
-async def bus(client: httpx.AsyncClient) -> AsyncIterator[events.InProcessBus]:
-    """A fresh bus for the test (the database is open through ``client``)."""
-    bus = events.InProcessBus()
+async def bus(client: httpx.AsyncClient, settings: Settings) -> AsyncIterator[events.EventBus]:
+    """The bus the server chooses for the test's database, fresh (the database is open
+    through ``client``): on PostgreSQL events go through NOTIFY at COMMIT."""
+    bus = await events_bus_for(settings)
     previous = events.install(bus)
     try:
         yield bus
     finally:
         events.install(previous)
+        await bus.close()
 
 
-async def _drain(stream: AsyncIterator[events.Event]) -> list[events.Event]:
+async def _drain(stream: AsyncIterator[events.Event], within: float = 0.3) -> list[events.Event]:
+    """The events that arrive, each within ``within`` seconds of the one before (a
+    notification crosses the database on PostgreSQL)."""
     found = []
     while True:
         try:
-            found.append(await asyncio.wait_for(anext(stream), 0.05))
+            found.append(await asyncio.wait_for(anext(stream), within))
         except TimeoutError:
             return found
 
 
 async def test_measurements_rolled_back_by_the_caller_are_never_published(
-    bus: events.InProcessBus,
+    bus: events.EventBus,
 ) -> None:
     # given measurements recorded inside a caller's transaction (as the sync runner does)
     acme = await make_company("acme")
@@ -479,7 +515,7 @@ async def test_measurements_rolled_back_by_the_caller_are_never_published(
     assert [(e.tenant_id, e.payload) for e in published] == [(acme.tenant.id, {"kpis": [kpi.id]})]
 
 
-async def test_events_wait_for_the_outermost_commit(bus: events.InProcessBus) -> None:
+async def test_events_wait_for_the_outermost_commit(bus: events.EventBus) -> None:
     inner = events.Event(1, events.PROGRESS, {"kpis": [1]})
     async with bus.subscribe(1, [events.PROGRESS]) as stream:
         async with in_transaction():

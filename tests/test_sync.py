@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import sys
@@ -139,6 +140,26 @@ async def test_every_good_row_once_every_bad_row_rejected_through_every_fault(
         assert await Measurement.filter(tenant_id=company.tenant.id).count() == len(expected)
 
 
+async def test_retries_are_logged_with_the_binding_and_the_attempt(
+    client: object, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One line per retry on goalgraph's log, never stamina's bare event name."""
+    company = await make_company("acme")
+    stores = await stores_with_kpis(company, 2)
+    pos = FakePos(stores, FIRST_DAY, 3, faults={1: "500"})
+    caplog.set_level(logging.INFO)
+    async with serving(pos), aiohttp.ClientSession() as session:
+        binding = await bind(company, settings, pos)
+        syncer = make_syncer(settings, PackManager.discover(), session)
+        run = await syncer.run(company.scope, binding, "test", today=TODAY)
+    assert run.status is SyncStatus.SUCCEEDED, run.error
+    lines = [r.getMessage() for r in caplog.records if r.name == "goalgraph.adapters.retries"]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"binding {binding.id} ({binding.name}) of tenant acme: attempt 1")
+    assert "HTTP 500" in lines[0]
+    assert not [r for r in caplog.records if "stamina.retry_scheduled" in r.getMessage()]
+
+
 async def test_a_failed_run_resumes_where_its_last_stored_page_ended(
     client: object, settings: Settings
 ) -> None:
@@ -245,23 +266,20 @@ async def test_the_demo_pos_feeds_freshmart_through_the_retail_adapter(
 ) -> None:
     from aiohttp import web
 
-    from goalgraph.plugins.retail.demo import seed_demo
+    from goalgraph.plugins.retail.demo import pos_url, seed_demo
     from goalgraph.plugins.retail.pos_demo import STORES, pos_app, row
 
     from .test_stored_scores import _assert_stored_equals_scratch
 
     seeded, today = date(2026, 11, 28), date(2026, 11, 30)
-    summary = await seed_demo(seeded)
-    binding = await DataBinding.get(tenant_id=summary.tenant_id, adapter="retail.pos")
+    await seed_demo(seeded)
     runner = web.AppRunner(pos_app(lambda: today))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    binding.config = {
-        **binding.config,
-        "url": f"http://127.0.0.1:{runner.addresses[0][1]}/api/sales",
-    }
-    await binding.save()
+    # `goalgraph demo --pos-port …` again, as `make demo POS_PORT=…` does
+    summary = await seed_demo(seeded, pos=pos_url(port=runner.addresses[0][1]))
+    binding = await DataBinding.get(tenant_id=summary.tenant_id, adapter="retail.pos")
     try:
         async with aiohttp.ClientSession() as session:
             manager = PackManager.discover()

@@ -56,7 +56,7 @@ def scim_error(error: DomainError) -> SCIMException:
     """The SCIM error a domain refusal is: a taken email, employee number or directory
     id is ``uniqueness`` (409); a unit still in use is a 409 with the counts; a missing
     id is 404; every other problem a 400 ``invalidValue`` naming all of them."""
-    detail = "; ".join(p.message for p in error.problems)
+    detail = "; ".join(p.text() for p in error.problems)
     codes = {p.code for p in error.problems}
     if ErrorCode.CONFLICT in codes:
         return UniquenessException(detail=detail)

@@ -36,6 +36,7 @@ from starlette.types import Receive, Scope, Send
 
 from ...core.access_keys import credential_scope, verify_scim_credential
 from ...core.errors import AuthError
+from ...core.i18n import FALLBACK, Msg, negotiate, use_locale
 from ...core.identity import bearer_token
 from ...core.models import Tenant
 from ...core.tenancy import TenantScope
@@ -151,22 +152,30 @@ def scim_routes(scope_for: Callable[[Tenant], TenantScope]) -> Router:
             secret = bearer_token(request.headers.get("authorization"))
             key = await verify_scim_credential(secret)
         except AuthError as exc:
-            raise _Refused(str(exc)) from None
+            raise _Refused(exc.message) from None
         tenant: Tenant = key.tenant
         return Directory(credential_scope(tenant, scope_for(tenant)), _base_url(request))
 
     def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except _Refused as exc:
-                return _unauthorized(exc.message)
-            except SCIMException as exc:
-                return error_response(exc.to_error())
-            except ValidationError as exc:
-                return error_response(Error.from_validation_errors(exc)[0])
+            # error details in the language the client asks for (an operator reads them
+            # in the identity provider's logs); English unless it asks
+            with use_locale(negotiate(request.headers.get("accept-language"), FALLBACK)):
+                return await _answer(handler, request)
 
         return endpoint
+
+    async def _answer(
+        handler: Callable[[Request], Awaitable[Response]], request: Request
+    ) -> Response:
+        try:
+            return await handler(request)
+        except _Refused as exc:
+            return _unauthorized(exc.message.render())
+        except SCIMException as exc:
+            return error_response(exc.to_error())
+        except ValidationError as exc:
+            return error_response(Error.from_validation_errors(exc)[0])
 
     # discovery: public, as RFC 7644 §4 allows
 
@@ -446,6 +455,6 @@ def scim_routes(scope_for: Callable[[Tenant], TenantScope]) -> Router:
 class _Refused(Exception):
     """The request carries no live SCIM credential."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
         self.message = message

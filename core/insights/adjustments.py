@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 
 from ..access import require_edit
 from ..enums import GoalStatus, ProposalStatus
+from ..i18n import msg
 from ..models import Adjustment, KeyResult, Kpi, KpiLink, OrgUnit
 from ..owners import resolve_owner
 from ..policy import ScoringPolicy
@@ -159,8 +160,8 @@ def _n(value: float) -> str:
 async def _decidable(scope: TenantScope, adjustment_id: int) -> Adjustment:
     adjustment = await scope.get(Adjustment, adjustment_id, "id")
     unit = await scope.get(OrgUnit, adjustment.org_unit_id)
-    require_edit(scope, await resolve_owner(scope, unit.id, None), "targets", "id")
-    require_waiting(adjustment, "adjustment")
+    require_edit(scope, await resolve_owner(scope, unit.id, None), msg("access.what.targets"), "id")
+    require_waiting(adjustment, msg("noun.adjustment"))
     return adjustment
 
 

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from .. import audit
 from ..enums import AlertStatus, GoalStatus, Role
 from ..errors import DomainError, ErrorCode, forbidden
+from ..i18n import msg
 from ..models import Alert, Kpi, Measurement, OrgUnit, Person, Tenant
 from ..periods import LONGEST_DAYS, previous_period
 from ..policy import ScoringPolicy
@@ -91,11 +92,11 @@ async def set_alert_after_misses(scope: TenantScope, periods: int) -> Tenant:
     """How many consecutive missed periods raise an alert (admins; audited). Alerts
     follow from the next values recorded."""
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may change when alerts are raised")
+        raise forbidden(msg("insight.alerts_admin_only"))
     if not MIN_STREAK <= periods <= MAX_STREAK:
         raise DomainError.single(
             ErrorCode.OUT_OF_RANGE,
-            f"periods must be between {MIN_STREAK} and {MAX_STREAK}",
+            msg("insight.periods_range", min=MIN_STREAK, max=MAX_STREAK),
             "periods",
         )
     tenant = scope.tenant

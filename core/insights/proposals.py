@@ -9,15 +9,18 @@ from typing import Any
 from .. import audit
 from ..enums import ProposalStatus
 from ..errors import DomainError, ErrorCode
+from ..i18n import Msg, msg
 from ..models.insights import Proposal
 from ..tenancy import TenantScope
 
 
-def require_waiting(row: Proposal, what: str) -> None:
+def require_waiting(row: Proposal, what: Msg) -> None:
     """A proposal is decided once: deciding again is a CONFLICT."""
     if row.status is not ProposalStatus.PROPOSED:
         raise DomainError.single(
-            ErrorCode.CONFLICT, f"the {what} is already {row.status.value}", "id"
+            ErrorCode.CONFLICT,
+            msg("insight.already_decided", what=what, status=row.status.value),
+            "id",
         )
 
 

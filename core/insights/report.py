@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..enums import AlertStatus, GoalStatus, Role
 from ..errors import forbidden
+from ..i18n import msg
 from ..models import Alert, KeyResult, Kpi, Objective, OrgUnit
 from ..scoring.service import ScoredCycle
 from ..tenancy import TenantScope
@@ -35,7 +36,7 @@ def report_root(scope: TenantScope, requested: OrgUnit | None, company: OrgUnit)
     if not requested.path.startswith(own) or (
         scope.role is not Role.MANAGER and requested.path != own
     ):
-        raise forbidden("the cross report covers your own unit (and below, for managers)")
+        raise forbidden(msg("insight.cross_report_scope"))
     return requested.path
 
 

@@ -40,8 +40,9 @@ async def scan(
             owners = await scope.query(Kpi).filter(id__in=written).values("owner_unit_id")
             units = {row["owner_unit_id"] for row in owners if row["owner_unit_id"]}
         adjustments = await propose_adjustments(scope, units)
-        for alert in alerts:  # subscribers hear of them once the scan commits
-            await events.publish_on_commit(
+        # subscribers hear of them once the scan commits (one NOTIFY statement for all)
+        await events.publish_on_commit(
+            *(
                 events.Event(
                     scope.tenant_id,
                     events.ALERT,
@@ -52,5 +53,7 @@ async def scan(
                         "owner_person_id": alert.owner_person_id,
                     },
                 )
+                for alert in alerts
             )
+        )
     return ScanResult(alerts, recommendations, adjustments)

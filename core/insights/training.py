@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from ..access import can_see_values
 from ..enums import ProposalStatus, Role
 from ..errors import forbidden
+from ..i18n import msg
 from ..models import Alert, Kpi, OrgUnit, Person, Recommendation, TrainingRecord
 from ..owners import OwnerRef
 from ..tenancy import TenantScope
@@ -84,8 +85,8 @@ async def _decidable(scope: TenantScope, recommendation_id: int) -> tuple[Recomm
     person = await scope.get(Person, recommendation.person_id)
     unit = await scope.get(OrgUnit, person.org_unit_id)
     if not can_see_values(scope, OwnerRef(None, person.id, unit.path)) or scope.role is Role.VIEWER:
-        raise forbidden("a recommendation is for the person, their managers and admins", "id")
-    require_waiting(recommendation, "recommendation")
+        raise forbidden(msg("insight.recommendation_scope"), "id")
+    require_waiting(recommendation, msg("noun.recommendation"))
     return recommendation, person
 
 

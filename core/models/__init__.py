@@ -7,7 +7,7 @@ from .credentials import AccessKey
 from .cycle import Cycle
 from .goals import KeyResult, Kpi, KpiLink, Objective
 from .identity_providers import IdentityProvider, OidcLogin
-from .insights import Adjustment, Alert, Recommendation, TrainingRecord
+from .insights import Adjustment, Alert, Recommendation, ScanJob, TrainingRecord
 from .org import DottedLine, OrgUnit, Person
 from .packs import PackEnablement
 from .scores import Score
@@ -48,6 +48,7 @@ __all__ = [
     "Recommendation",
     "RefreshToken",
     "RejectedRow",
+    "ScanJob",
     "Score",
     "SessionFamily",
     "SignInThrottle",

@@ -34,8 +34,7 @@ class Measurement(TenantOwned):
 
     class Meta:
         table = "measurement"
-        unique_together = (("kpi_id", "period_start"),)
-        indexes = (("tenant_id", "kpi_id", "period_start"),)
+        unique_together = (("tenant_id", "kpi_id", "period_start"),)
 
 
 class MeasurementRevision(TenantOwned):

@@ -150,5 +150,5 @@ class KpiLink(TenantOwned):
 
     class Meta:
         table = "kpi_link"
-        unique_together = (("key_result_id", "kpi_id"),)
+        unique_together = (("tenant_id", "key_result_id", "kpi_id"),)
         indexes = (("tenant_id", "kpi_id"),)

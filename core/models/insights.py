@@ -122,3 +122,21 @@ class Adjustment(Proposal):
     class Meta:
         table = "adjustment"
         indexes = (("tenant_id", "org_unit_id", "status"),)
+
+
+class ScanJob(TenantOwned):
+    """When the feedback loop next scans a tenant on its own, and which worker scans it.
+
+    Values coming in trigger a scan of what they touched; this schedule catches what
+    only time changes (a period that ended without a value). A worker claims a due row
+    with the same conditional update as a sync job (due, and free or its lease ran
+    out), so each interval's scan runs once, whichever worker runs the scheduler.
+    """
+
+    next_run_at = fields.DatetimeField()
+    lease_owner = fields.CharField(max_length=64, null=True)
+    lease_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "scan_job"
+        unique_together = (("tenant_id",),)

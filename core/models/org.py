@@ -75,6 +75,8 @@ class Person(TenantOwned):
     #: scorecards stay, and they can be reactivated.
     active = fields.BooleanField(default=True)
     deactivated_at = fields.DatetimeField(null=True)
+    #: The language the person reads messages in, zh-CN or en (None: by Accept-Language).
+    locale = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = "person"
@@ -98,5 +100,5 @@ class DottedLine(TenantOwned):
 
     class Meta:
         table = "dotted_line"
-        unique_together = (("person_id", "manager_id"),)
+        unique_together = (("tenant_id", "person_id", "manager_id"),)
         indexes = (("tenant_id", "manager_id"),)

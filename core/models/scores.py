@@ -28,5 +28,4 @@ class Score(TenantOwned):
 
     class Meta:
         table = "score"
-        unique_together = (("cycle_id", "kind", "node_id"),)
-        indexes = (("tenant_id", "cycle_id", "kind", "node_id"),)
+        unique_together = (("tenant_id", "cycle_id", "kind", "node_id"),)

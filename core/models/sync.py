@@ -119,7 +119,7 @@ class WebhookDelivery(TenantOwned):
 
     class Meta:
         table = "webhook_delivery"
-        unique_together = (("binding_id", "signature"),)
+        unique_together = (("tenant_id", "binding_id", "signature"),)
 
 
 class OrgSourceMember(TenantOwned):
@@ -144,5 +144,5 @@ class OrgSourceMember(TenantOwned):
 
     class Meta:
         table = "org_source_member"
-        unique_together = (("binding_id", "person_id"),)
+        unique_together = (("tenant_id", "binding_id", "person_id"),)
         indexes = (("tenant_id", "binding_id", "seen_pass"),)

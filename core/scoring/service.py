@@ -15,6 +15,7 @@ from tortoise.expressions import Subquery
 from ..access import can_see_people_below, can_see_values
 from ..enums import Role
 from ..errors import DomainError, ErrorCode, forbidden, not_found
+from ..i18n import msg
 from ..models import Cycle, OrgUnit, Person
 from ..owners import OwnerRef
 from ..services.stages import check_shares, weightings
@@ -78,12 +79,12 @@ async def proposed_shares(
         assert kpi_share is not None
         return Shares(stage or "custom", okr_share, kpi_share)
     if stage is None:
-        raise DomainError.single(
-            ErrorCode.REQUIRED, "give a stage or okrShare and kpiShare", "stage"
-        )
+        raise DomainError.single(ErrorCode.REQUIRED, msg("score.stage_or_shares"), "stage")
     found = await shares_of(scope, presets, stage)
     if found is None:
-        raise DomainError.single(ErrorCode.INVALID, f"unknown lifecycle stage {stage!r}", "stage")
+        raise DomainError.single(
+            ErrorCode.INVALID, msg("score.unknown_stage", stage=stage), "stage"
+        )
     return found
 
 
@@ -165,7 +166,7 @@ async def _cycle(scope: TenantScope, cycle_id: int | Cycle | None, today: date) 
         return cycle
     found = await default_cycle(scope, today)
     if found is None:
-        raise DomainError.single(ErrorCode.NOT_FOUND, "the tenant has no cycles yet", "cycleId")
+        raise DomainError.single(ErrorCode.NOT_FOUND, msg("score.no_cycles"), "cycleId")
     return found
 
 
@@ -178,9 +179,7 @@ async def person_scorecard(
     person = await scope.get(Person, person_id, "personId")
     unit = await scope.get(OrgUnit, person.org_unit_id)
     if not can_see_values(scope, OwnerRef(None, person.id, unit.path)):
-        raise forbidden(
-            "a person's scores are visible to them, their managers and admins", "personId"
-        )
+        raise forbidden(msg("score.person_scope"), "personId")
     units = frozenset({unit.id}) if person.role is Role.MANAGER else frozenset()
     scored = await scorer(Reach.owners(units, frozenset({person.id})))
     then = person
@@ -204,7 +203,7 @@ async def unit_ranking(
     """The people of a unit and below, best first; for admins and the unit's managers."""
     unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
     if not can_see_people_below(scope, unit.path):
-        raise forbidden("rankings are for admins and the managers of the unit", "orgUnitId")
+        raise forbidden(msg("score.rankings_scope"), "orgUnitId")
     scored = await scorer(Reach(below=unit.path))
     if scored.at is not None:
         people = await people_below_as_of(scope, unit, scored.at)
@@ -224,7 +223,7 @@ async def simulate_weighting(
 ) -> tuple[ScoredCycle, Shares, list[Moved[Person]], list[Moved[OrgUnit]]]:
     """Who moves under another weighting, in a unit and below; admins only, nothing saved."""
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may simulate weightings")
+        raise forbidden(msg("score.simulate_admin_only"))
     unit = await scope.get(OrgUnit, unit_id, "orgUnitId")
     proposed = await proposed_shares(scope, presets, stage, okr_share, kpi_share)
     people = await people_below(scope, unit)

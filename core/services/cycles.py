@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from .. import audit
 from ..enums import CycleKind, GoalStatus, Role
 from ..errors import DomainError, ErrorCode, forbidden
+from ..i18n import Msg, msg
 from ..models import AuditEvent, Cycle, KeyResult, KpiLink, Objective
 from ..scoring.store import Changes, ensure_built, rebuild, refresh
 from ..tenancy import TenantScope
@@ -33,9 +34,9 @@ _INDEXES = {CycleKind.YEAR: 1, CycleKind.HALF: 2, CycleKind.QUARTER: 4, CycleKin
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
-def _require_admin(scope: TenantScope, what: str = "cycles") -> None:
+def _require_admin(scope: TenantScope, what: Msg | None = None) -> None:
     if scope.role not in _ADMINS:
-        raise forbidden(f"only admins and consultants may change {what}")
+        raise forbidden(msg("cycle.change_forbidden", what=what or msg("cycle.what.cycles")))
 
 
 def cycle_span(kind: CycleKind, year: int, index: int = 1) -> tuple[str, str, date, date]:
@@ -45,7 +46,9 @@ def cycle_span(kind: CycleKind, year: int, index: int = 1) -> tuple[str, str, da
     checks = Checks()
     if not FIRST_YEAR <= year <= LAST_YEAR:
         checks.add(
-            ErrorCode.OUT_OF_RANGE, f"year must be between {FIRST_YEAR} and {LAST_YEAR}", "year"
+            ErrorCode.OUT_OF_RANGE,
+            msg("cycle.year_range", first=FIRST_YEAR, last=LAST_YEAR),
+            "year",
         )
     last = (
         date(year, 12, 28).isocalendar().week
@@ -53,7 +56,7 @@ def cycle_span(kind: CycleKind, year: int, index: int = 1) -> tuple[str, str, da
         else _INDEXES.get(kind, 53)
     )
     if not 1 <= index <= last:
-        checks.add(ErrorCode.OUT_OF_RANGE, f"index must be between 1 and {last}", "index")
+        checks.add(ErrorCode.OUT_OF_RANGE, msg("cycle.index_range", last=last), "index")
     checks.done()
     if kind is CycleKind.YEAR:
         return str(year), str(year), date(year, 1, 1), date(year, 12, 31)
@@ -100,7 +103,7 @@ def span_for(
     checks = Checks()
     for field, value in (("name", name), ("startsOn", starts_on), ("endsOn", ends_on)):
         if value is None:
-            checks.add(ErrorCode.REQUIRED, f"{field} is required without a year", field)
+            checks.add(ErrorCode.REQUIRED, msg("cycle.required_without_year", field=field), field)
     checks.done()
     assert name is not None
     assert starts_on is not None
@@ -133,10 +136,10 @@ async def create_cycle(
     checks.text("name", name, 100)
     checks.text("nameEn", name_en, 100, required=False)
     if ends_on < starts_on:
-        checks.add(ErrorCode.INVALID, "endsOn must not be before startsOn", "endsOn")
+        checks.add(ErrorCode.INVALID, msg("cycle.ends_before_start"), "endsOn")
     checks.done()
     if await scope.query(Cycle).filter(name=name.strip()).exists():
-        raise DomainError.single(ErrorCode.CONFLICT, f"cycle {name!r} already exists", "name")
+        raise DomainError.single(ErrorCode.CONFLICT, msg("cycle.exists", name=name), "name")
     async with in_transaction():
         cycle = await scope.create(
             Cycle,
@@ -164,7 +167,9 @@ async def _audit(
 async def _locked(scope: TenantScope, cycle_id: int) -> Cycle:
     cycle = await scope.query(Cycle).filter(id=cycle_id).select_for_update().first()
     if cycle is None:
-        raise DomainError.single(ErrorCode.NOT_FOUND, "cycle not found", "id")
+        raise DomainError.single(
+            ErrorCode.NOT_FOUND, msg("error.not_found", kind=msg("noun.cycle")), "id"
+        )
     return cycle
 
 
@@ -194,12 +199,12 @@ async def reopen_cycle(scope: TenantScope, cycle_id: int) -> Cycle:
     """Open a closed cycle again (admins only): its goals take writes again and its
     stored scores catch up with what was measured or changed while it was closed."""
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may reopen a cycle")
+        raise forbidden(msg("cycle.reopen_admin_only"))
     await scope.get(Cycle, cycle_id, "id")
     async with in_transaction():
         cycle = await _locked(scope, cycle_id)
         if not cycle.closed:
-            raise DomainError.single(ErrorCode.INVALID, "cycle is not closed", "id")
+            raise DomainError.single(ErrorCode.INVALID, msg("cycle.not_closed"), "id")
         assert cycle.closed_at is not None
         before = {"closed_at": cycle.closed_at.isoformat(), "closed_by_id": cycle.closed_by_id}
         cycle.closed_at = None
@@ -223,7 +228,7 @@ async def next_cycle(scope: TenantScope, cycle: Cycle) -> Cycle:
     if found is None:
         raise DomainError.single(
             ErrorCode.NOT_FOUND,
-            f"no {cycle.kind.value} cycle starts after {cycle.name!r}: create it first",
+            msg("cycle.no_next", kind=cycle.kind.value, name=cycle.name),
             "toCycleId",
         )
     return found
@@ -256,16 +261,14 @@ async def roll_forward(
     ``rolled_from_id``. Key results start afresh from where the original stands
     (``rolled_start``) towards the same target; the copies link the same KPIs, which
     span cycles. One transaction, a constant number of statements whatever the count."""
-    _require_admin(scope, "cycles and roll objectives forward")
+    _require_admin(scope, msg("cycle.what.roll_forward"))
     source = await scope.get(Cycle, from_cycle_id, "fromCycleId")
     if to_cycle_id is None:
         target = await next_cycle(scope, source)
     else:
         target = await scope.get(Cycle, to_cycle_id, "toCycleId")
     if target.id == source.id:
-        raise DomainError.single(
-            ErrorCode.INVALID, "objectives roll forward into another cycle", "toCycleId"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("cycle.roll_into_other"), "toCycleId")
     if target.closed:
         raise closed_error(target, "toCycleId")
     originals = await _chosen(scope, source, objective_ids)
@@ -286,7 +289,7 @@ async def roll_forward(
         if taken:
             raise DomainError.single(
                 ErrorCode.CONFLICT,
-                f"{len(taken)} of these objectives were already rolled into {target.name!r}",
+                msg("cycle.already_rolled", count=len(taken), name=target.name),
                 "objectiveIds",
             )
         copies = await _copy_objectives(scope, originals, target)
@@ -325,7 +328,7 @@ async def _chosen(
     if unknown:
         raise DomainError.single(
             ErrorCode.INVALID,
-            f"{len(unknown)} of the objectives are not active objectives of {source.name!r}",
+            msg("cycle.not_active_objectives", count=len(unknown), name=source.name),
             "objectiveIds",
         )
     prefixes = tuple(by_id[i].path for i in objective_ids)

@@ -11,13 +11,14 @@ from tortoise.transactions import in_transaction
 from .. import audit
 from ..access import require_edit
 from ..enums import GoalStatus
+from ..i18n import Msg
 from ..models.goals import Owned
 from ..owners import resolve_owner
 from ..scoring.store import Changes, moves_scores, refresh
 from ..tenancy import TenantScope
 
 
-async def with_new_owner(scope: TenantScope, changes: dict[str, Any], what: str) -> dict[str, Any]:
+async def with_new_owner(scope: TenantScope, changes: dict[str, Any], what: Msg) -> dict[str, Any]:
     """``changes`` with the owner pair checked (exists, may be edited) when it changes."""
     if "owner_unit_id" not in changes and "owner_person_id" not in changes:
         return changes

@@ -7,6 +7,7 @@ or KPI links, so its frozen scores keep meaning what they said when it closed.
 from __future__ import annotations
 
 from ..errors import DomainError, ErrorCode
+from ..i18n import msg
 from ..models import Cycle
 from ..tenancy import TenantScope
 
@@ -14,7 +15,7 @@ from ..tenancy import TenantScope
 def closed_error(cycle: Cycle, field: str | None) -> DomainError:
     return DomainError.single(
         ErrorCode.CYCLE_CLOSED,
-        f"cycle {cycle.name!r} is closed: its goals and scores are frozen",
+        msg("cycle.closed", name=cycle.name),
         field,
     )
 

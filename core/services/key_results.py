@@ -10,6 +10,7 @@ from .. import audit, events
 from ..access import can_check_in, require_edit
 from ..enums import Direction, GoalStatus
 from ..errors import DomainError, ErrorCode, forbidden
+from ..i18n import msg
 from ..models import CheckIn, KeyResult, Objective
 from ..owners import resolve_owner
 from ..scoring.store import Changes, refresh
@@ -52,9 +53,7 @@ def _check(values: dict[str, Any], creating: bool) -> None:
 
 def _check_span(start: float, target: float) -> None:
     if start == target:
-        raise DomainError.single(
-            ErrorCode.INVALID, "targetValue must differ from startValue", "targetValue"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("kr.target_equals_start"), "targetValue")
 
 
 async def create_key_result(
@@ -88,13 +87,13 @@ async def create_key_result(
     objective = await scope.get(Objective, objective_id, "objectiveId")
     await require_open(scope, objective.cycle_id, "objectiveId")
     if objective.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "objectiveId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("objective.archived"), "objectiveId")
     objective_owner = await resolve_owner(scope, objective.owner_unit_id, objective.owner_person_id)
-    require_edit(scope, objective_owner, "key results of this objective", "objectiveId")
+    require_edit(scope, objective_owner, msg("access.what.objective_krs"), "objectiveId")
     owner = objective_owner
     if owner_unit_id is not None or owner_person_id is not None:
         owner = await resolve_owner(scope, owner_unit_id, owner_person_id)
-        require_edit(scope, owner, "key results", "ownerUnitId")
+        require_edit(scope, owner, msg("access.what.key_results"), "ownerUnitId")
     async with in_transaction():
         key_result = await scope.create(
             KeyResult,
@@ -126,9 +125,9 @@ async def _editable(scope: TenantScope, key_result_id: int) -> KeyResult:
     key_result = await scope.get(KeyResult, key_result_id, "id")
     await require_open_objective(scope, key_result.objective_id, "id")
     if key_result.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "id")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("kr.archived"), "id")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
-    require_edit(scope, owner, "key results")
+    require_edit(scope, owner, msg("access.what.key_results"))
     return key_result
 
 
@@ -138,7 +137,7 @@ async def update_key_result(
     """Change a key result; target, start, weight and direction changes are audited."""
     _check(changes, creating=False)
     key_result = await _editable(scope, key_result_id)
-    changes = await with_new_owner(scope, changes, "key results")
+    changes = await with_new_owner(scope, changes, msg("access.what.key_results"))
     _check_span(
         changes.get("start_value", key_result.start_value),
         changes.get("target_value", key_result.target_value),
@@ -165,18 +164,24 @@ async def check_in(
     """Record progress on a key result; its current value becomes ``value``."""
     checks = Checks()
     if not checks.number("value", value):
-        checks.add(ErrorCode.REQUIRED, "value is required", "value")
+        checks.add(ErrorCode.REQUIRED, msg("kr.value_required"), "value")
     checks.fraction("confidence", confidence)
     checks.text("note", note, 4000, required=False)
     checks.done()
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
     await require_open_objective(scope, key_result.objective_id, "keyResultId")
     if key_result.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "keyResultId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("kr.archived"), "keyResultId")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
     if not can_check_in(scope, owner):
-        raise forbidden("you may not check in on this key result", "keyResultId")
+        raise forbidden(msg("kr.checkin_forbidden"), "keyResultId")
     async with in_transaction():
+        # read afresh under a row lock: a check-in committed since the key result was
+        # loaded must be the "before" of this one, or the trail (and asOf) skips it
+        locked = (
+            await scope.query(KeyResult).filter(id=key_result.id).select_for_update(no_key=True)
+        )
+        before = locked[0].current_value if locked else key_result.current_value
         entry = await scope.create(
             CheckIn,
             key_result_id=key_result.id,
@@ -185,7 +190,6 @@ async def check_in(
             note=note,
             author_id=scope.actor.person_id,
         )
-        before = key_result.current_value
         key_result.current_value = value
         await key_result.save(update_fields=["current_value", "updated_at"])
         await audit.record(

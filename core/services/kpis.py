@@ -10,6 +10,7 @@ from .. import audit
 from ..access import require_edit
 from ..enums import Aggregation, Direction, Frequency, GoalStatus
 from ..errors import DomainError, ErrorCode, not_found
+from ..i18n import msg
 from ..models import KeyResult, Kpi, KpiLink
 from ..owners import resolve_owner
 from ..scoring.store import Changes, refresh
@@ -85,7 +86,7 @@ async def create_kpi(
     checks.threshold(direction, target, threshold)
     checks.done()
     owner = await resolve_owner(scope, owner_unit_id, owner_person_id)
-    require_edit(scope, owner, "KPIs")
+    require_edit(scope, owner, msg("access.what.kpis"))
     async with in_transaction():
         kpi = await scope.create(
             Kpi,
@@ -113,9 +114,9 @@ async def create_kpi(
 async def _editable(scope: TenantScope, kpi_id: int, field: str = "id") -> Kpi:
     kpi = await scope.get(Kpi, kpi_id, field)
     if kpi.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "KPI is archived", field)
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("kpi.archived"), field)
     owner = await resolve_owner(scope, kpi.owner_unit_id, kpi.owner_person_id)
-    require_edit(scope, owner, "KPIs", field)
+    require_edit(scope, owner, msg("access.what.kpis"), field)
     return kpi
 
 
@@ -123,7 +124,7 @@ async def update_kpi(scope: TenantScope, kpi_id: int, changes: dict[str, Any]) -
     """Change a KPI; target, threshold, weight and direction changes are audited."""
     _check(changes, creating=False)
     kpi = await _editable(scope, kpi_id)
-    changes = await with_new_owner(scope, changes, "KPIs")
+    changes = await with_new_owner(scope, changes, msg("access.what.kpis"))
     checks = Checks()
     checks.threshold(
         changes.get("direction", kpi.direction),
@@ -152,14 +153,14 @@ async def link_kpi(
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
     await require_open_objective(scope, key_result.objective_id, "keyResultId")
     if key_result.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "key result is archived", "keyResultId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("kr.archived"), "keyResultId")
     kpi = await scope.find(Kpi, kpi_id)
     if kpi is None:
-        raise not_found("KPI", "kpiId")
+        raise not_found("kpi", "kpiId")
     if kpi.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "KPI is archived", "kpiId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("kpi.archived"), "kpiId")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
-    require_edit(scope, owner, "the KPIs feeding this key result", "keyResultId")
+    require_edit(scope, owner, msg("access.what.kr_kpis"), "keyResultId")
     async with in_transaction():
         link = await scope.query(KpiLink).filter(key_result_id=key_result.id, kpi_id=kpi.id).first()
         if link is None:
@@ -190,11 +191,11 @@ async def unlink_kpi(scope: TenantScope, *, key_result_id: int, kpi_id: int) -> 
     key_result = await scope.get(KeyResult, key_result_id, "keyResultId")
     await require_open_objective(scope, key_result.objective_id, "keyResultId")
     owner = await resolve_owner(scope, key_result.owner_unit_id, key_result.owner_person_id)
-    require_edit(scope, owner, "the KPIs feeding this key result", "keyResultId")
+    require_edit(scope, owner, msg("access.what.kr_kpis"), "keyResultId")
     async with in_transaction():
         link = await scope.query(KpiLink).filter(key_result_id=key_result.id, kpi_id=kpi_id).first()
         if link is None:
-            raise not_found("KPI link", "kpiId")
+            raise not_found("kpi_link", "kpiId")
         await audit.record(
             scope,
             "kpi.unlinked",

@@ -20,6 +20,7 @@ from ..access import can_edit_goal
 from ..bulk import insert_rows, update_rows
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, Problem
+from ..i18n import msg
 from ..models import Kpi, Measurement, MeasurementRevision
 from ..owners import owner_refs
 from ..periods import period_start
@@ -50,10 +51,10 @@ async def record_measurements(
     exactly as if they had been sent one after the other.
     """
     if not entries:
-        raise DomainError.single(ErrorCode.REQUIRED, "give at least one measurement", "entries")
+        raise DomainError.single(ErrorCode.REQUIRED, msg("measurement.none_given"), "entries")
     if len(entries) > MAX_BATCH:
         raise DomainError.single(
-            ErrorCode.OUT_OF_RANGE, f"at most {MAX_BATCH} measurements per call", "entries"
+            ErrorCode.OUT_OF_RANGE, msg("measurement.batch_too_large", max=MAX_BATCH), "entries"
         )
     checks = Checks()
     for i, entry in enumerate(entries):
@@ -61,29 +62,15 @@ async def record_measurements(
         checks.text(f"entries.{i}.source", entry.source, 64)
     checks.done()
 
-    kpis = await scope.many(Kpi, (e.kpi_id for e in entries))
-    refs = await owner_refs(scope, ((k.owner_unit_id, k.owner_person_id) for k in kpis.values()))
-    problems: list[Problem] = []
-    for i, entry in enumerate(entries):
-        field = f"entries.{i}.kpiId"
-        kpi = kpis.get(entry.kpi_id)
-        if kpi is None:
-            problems.append(Problem(ErrorCode.NOT_FOUND, "KPI not found", field))
-        elif kpi.status is GoalStatus.ARCHIVED:
-            problems.append(Problem(ErrorCode.ARCHIVED, "KPI is archived", field))
-        elif not can_edit_goal(scope, refs[(kpi.owner_unit_id, kpi.owner_person_id)]):
-            problems.append(
-                Problem(ErrorCode.FORBIDDEN, "you may not record values for this KPI", field)
-            )
-    if problems:
-        raise DomainError(*problems)
-
     now = datetime.now(UTC)
-    latest: dict[tuple[int, date], tuple[float, str]] = {}
-    for entry in entries:
-        kpi = kpis[entry.kpi_id]
-        latest[(kpi.id, period_start(entry.period, kpi.frequency))] = (entry.value, entry.source)
     async with in_transaction():
+        kpis = await _lock_kpis(scope, {e.kpi_id for e in entries})
+        await _check_kpis(scope, entries, kpis)
+        latest: dict[tuple[int, date], tuple[float, str]] = {}
+        for entry in entries:
+            kpi = kpis[entry.kpi_id]
+            period = period_start(entry.period, kpi.frequency)
+            latest[(kpi.id, period)] = (entry.value, entry.source)
         changed = await _keep_replaced(scope, latest, now)
         if changed:
             by = scope.actor.person_id
@@ -92,7 +79,7 @@ async def record_measurements(
                 Measurement,
                 ("kpi_id", "period_start", "value", "source", "recorded_at", "recorded_by_id"),
                 ((k, p, value, source, now, by) for (k, p), (value, source) in changed.items()),
-                on_conflict=("kpi_id", "period_start"),
+                on_conflict=("tenant_id", "kpi_id", "period_start"),
                 update=("value", "source", "recorded_at", "recorded_by_id"),
             )
             await _refresh_current(scope, kpis, changed)
@@ -110,6 +97,42 @@ async def record_measurements(
         )
     by_key = {(m.kpi_id, m.period_start): m for m in stored}
     return [by_key[(e.kpi_id, period_start(e.period, kpis[e.kpi_id].frequency))] for e in entries]
+
+
+async def _lock_kpis(scope: TenantScope, ids: set[int]) -> dict[int, Kpi]:
+    """The batch's KPIs, read inside its transaction and locked until it ends.
+
+    Batches writing the same KPI then run one after another: each keeps the value the
+    previous one stored as replaced, and mirrors its newest period onto the KPI from
+    what the previous one left, not from a copy read before that one committed (which
+    lost the other batch's newer period). Locked in id order, so two batches never wait
+    on each other crosswise. SQLite ignores the lock clause and writes one transaction
+    at a time; reading inside the transaction is what it needs.
+    """
+    locked = await scope.query(Kpi).filter(id__in=ids).order_by("id").select_for_update(no_key=True)
+    return {k.id: k for k in locked}
+
+
+async def _check_kpis(
+    scope: TenantScope, entries: Sequence[MeasurementInput], kpis: dict[int, Kpi]
+) -> None:
+    """Every entry's KPI exists, is not archived and may be written by the caller
+    (every problem reported at once)."""
+    refs = await owner_refs(scope, ((k.owner_unit_id, k.owner_person_id) for k in kpis.values()))
+    problems: list[Problem] = []
+    for i, entry in enumerate(entries):
+        field = f"entries.{i}.kpiId"
+        kpi = kpis.get(entry.kpi_id)
+        if kpi is None:
+            problems.append(
+                Problem(ErrorCode.NOT_FOUND, msg("error.not_found", kind=msg("noun.kpi")), field)
+            )
+        elif kpi.status is GoalStatus.ARCHIVED:
+            problems.append(Problem(ErrorCode.ARCHIVED, msg("kpi.archived"), field))
+        elif not can_edit_goal(scope, refs[(kpi.owner_unit_id, kpi.owner_person_id)]):
+            problems.append(Problem(ErrorCode.FORBIDDEN, msg("measurement.forbidden"), field))
+    if problems:
+        raise DomainError(*problems)
 
 
 async def _keep_replaced(

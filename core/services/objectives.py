@@ -10,6 +10,7 @@ from .. import audit
 from ..access import require_edit
 from ..enums import GoalStatus
 from ..errors import DomainError, ErrorCode, not_found
+from ..i18n import msg
 from ..models import KeyResult, Objective
 from ..owners import OwnerRef, resolve_owner
 from ..scoring.store import Changes, moves_scores, refresh
@@ -38,11 +39,9 @@ async def _parent_for(scope: TenantScope, parent_id: int | None, cycle_id: int) 
     if parent is None:
         raise not_found("objective", "parentId")
     if parent.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "parent objective is archived", "parentId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("objective.parent_archived"), "parentId")
     if parent.cycle_id != cycle_id:
-        raise DomainError.single(
-            ErrorCode.INVALID, "parent objective belongs to another cycle", "parentId"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("objective.parent_other_cycle"), "parentId")
     return parent
 
 
@@ -74,7 +73,7 @@ async def create_objective(
         creating=True,
     )
     owner = await resolve_owner(scope, owner_unit_id, owner_person_id)
-    require_edit(scope, owner, "objectives")
+    require_edit(scope, owner, msg("access.what.objectives"))
     await require_open(scope, cycle_id)
     parent = await _parent_for(scope, parent_id, cycle_id)
     async with in_transaction():
@@ -111,10 +110,10 @@ async def update_objective(
     objective = await scope.get(Objective, objective_id, "id")
     await require_open(scope, objective.cycle_id, "id")
     if objective.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "objective is archived", "id")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("objective.archived"), "id")
     _check(changes, creating=False)
-    require_edit(scope, await objective_owner(scope, objective), "objectives")
-    changes = await with_new_owner(scope, changes, "objectives")
+    require_edit(scope, await objective_owner(scope, objective), msg("access.what.objectives"))
+    changes = await with_new_owner(scope, changes, msg("access.what.objectives"))
     new_parent: Objective | None = None
     moving = "parent_id" in changes and changes["parent_id"] != objective.parent_id
     if moving:
@@ -122,7 +121,7 @@ async def update_objective(
         if new_parent is not None and new_parent.path.startswith(objective.path):
             raise DomainError.single(
                 ErrorCode.ALIGNMENT_LOOP,
-                "an objective cannot align under itself or its own sub-objectives",
+                msg("objective.alignment_loop"),
                 "parentId",
             )
     before = {k: getattr(objective, k) for k in changes}
@@ -169,9 +168,9 @@ async def archive_objective(scope: TenantScope, objective_id: int) -> Objective:
     """
     objective = await scope.get(Objective, objective_id, "id")
     await require_open(scope, objective.cycle_id, "id")
-    require_edit(scope, await objective_owner(scope, objective), "objectives")
+    require_edit(scope, await objective_owner(scope, objective), msg("access.what.objectives"))
     if objective.status is GoalStatus.ARCHIVED:
-        raise DomainError.single(ErrorCode.ARCHIVED, "objective is already archived", "id")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("objective.already_archived"), "id")
     async with in_transaction():
         # Only what is still active changes, and each of those gets its own event, so
         # the trail says exactly which goals left and when.

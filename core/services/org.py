@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from .. import audit, rls
 from ..enums import CycleKind, GoalStatus, LifecycleStage, OrgUnitKind, Role
 from ..errors import DomainError, ErrorCode, Problem, not_found
+from ..i18n import Msg, msg
 from ..models import Alert, Cycle, KeyResult, Kpi, Objective, OrgUnit, Person, Tenant
 from ..tenancy import TenantScope
 from ..validation import Checks
@@ -50,11 +51,9 @@ async def create_tenant(
     """A tenant with its company root unit (the top of its org tree); the running task
     is bound to the new tenant from here on (``core/rls``), as it goes on to fill it."""
     if not SLUG.match(slug):
-        raise DomainError.single(
-            ErrorCode.INVALID, "slug must be 2-63 lowercase letters, digits or dashes", "slug"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("org.bad_slug"), "slug")
     if await Tenant.exists(slug=slug):
-        raise DomainError.single(ErrorCode.CONFLICT, f"tenant {slug!r} already exists", "slug")
+        raise DomainError.single(ErrorCode.CONFLICT, msg("org.tenant_exists", slug=slug), "slug")
     async with in_transaction():
         tenant = await Tenant.create(
             slug=slug,
@@ -90,17 +89,15 @@ async def create_org_unit(
     _check_unit_text(checks, {"name": name, "name_en": name_en, "code": code})
     checks.text("externalId", external_id, 128, required=False)
     if kind is OrgUnitKind.COMPANY:
-        checks.add(ErrorCode.INVALID, "a tenant has one company unit", "kind")
+        checks.add(ErrorCode.INVALID, msg("org.one_company_unit"), "kind")
     checks.done()
     code, external_id = blank_to_none(code), blank_to_none(external_id)
     await _unique(scope, {"code": code, "external_id": external_id})
     parent = await scope.find(OrgUnit, parent_id)
     if parent is None:
-        raise not_found("org unit", "parentId")
+        raise not_found("org_unit", "parentId")
     if not parent.active:
-        raise DomainError.single(
-            ErrorCode.ARCHIVED, "the parent unit is archived; restore it first", "parentId"
-        )
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.parent_archived"), "parentId")
     async with in_transaction():
         unit = await scope.create(
             OrgUnit,
@@ -133,7 +130,7 @@ async def update_org_unit(scope: TenantScope, unit_id: int, changes: dict[str, A
     if "kind" in changes:
         kind = OrgUnitKind(changes["kind"])
         if (kind is OrgUnitKind.COMPANY) != (unit.kind is OrgUnitKind.COMPANY):
-            checks.add(ErrorCode.INVALID, "a tenant has exactly one company unit", "kind")
+            checks.add(ErrorCode.INVALID, msg("org.exactly_one_company_unit"), "kind")
     checks.done()
     values: dict[str, Any] = {}
     for key, value in changes.items():
@@ -167,16 +164,16 @@ async def move_org_unit(scope: TenantScope, unit_id: int, *, parent_id: int) -> 
     require_admin(scope)
     unit = await scope.get(OrgUnit, unit_id, "id")
     if unit.kind is OrgUnitKind.COMPANY or unit.parent_id is None:
-        raise DomainError.single(ErrorCode.INVALID, "the company unit cannot move", "id")
+        raise DomainError.single(ErrorCode.INVALID, msg("org.company_cannot_move"), "id")
     parent = await scope.get(OrgUnit, parent_id, "parentId")
     if parent.path.startswith(unit.path):
         raise DomainError.single(
             ErrorCode.ORG_LOOP,
-            "a unit cannot move under itself or one of its own units",
+            msg("org.loop"),
             "parentId",
         )
     if not parent.active:
-        raise DomainError.single(ErrorCode.ARCHIVED, "the new parent unit is archived", "parentId")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.new_parent_archived"), "parentId")
     if parent.id == unit.parent_id:
         return unit
     old_path, old_parent_id = unit.path, unit.parent_id
@@ -205,14 +202,14 @@ async def archive_org_unit(scope: TenantScope, unit_id: int) -> OrgUnit:
     require_admin(scope)
     unit = await scope.get(OrgUnit, unit_id, "id")
     if unit.kind is OrgUnitKind.COMPANY:
-        raise DomainError.single(ErrorCode.INVALID, "the company unit cannot be archived", "id")
+        raise DomainError.single(ErrorCode.INVALID, msg("org.company_cannot_archive"), "id")
     if not unit.active:
-        raise DomainError.single(ErrorCode.ARCHIVED, "org unit is already archived", "id")
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.already_archived"), "id")
     in_use = await _in_use(scope, unit)
     if in_use:
         raise DomainError.single(
             ErrorCode.IN_USE,
-            f"org unit still has {', '.join(in_use)}; move or archive them first",
+            msg("org.in_use", what=in_use),
             "id",
         )
     now = datetime.now(UTC)
@@ -235,12 +232,10 @@ async def restore_org_unit(scope: TenantScope, unit_id: int) -> OrgUnit:
     require_admin(scope)
     unit = await scope.get(OrgUnit, unit_id, "id")
     if unit.active:
-        raise DomainError.single(ErrorCode.INVALID, "org unit is not archived", "id")
+        raise DomainError.single(ErrorCode.INVALID, msg("org.not_archived"), "id")
     parent = await scope.find(OrgUnit, unit.parent_id) if unit.parent_id else None
     if parent is not None and not parent.active:
-        raise DomainError.single(
-            ErrorCode.ARCHIVED, "the unit above is archived; restore it first", "id"
-        )
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.above_archived"), "id")
     archived_at = unit.archived_at
     async with in_transaction():
         unit.archived_at = None
@@ -321,7 +316,7 @@ async def _unique(
         raise DomainError(*problems)
 
 
-async def _in_use(scope: TenantScope, unit: OrgUnit) -> list[str]:
+async def _in_use(scope: TenantScope, unit: OrgUnit) -> list[Msg]:
     """What still depends on the unit, as counted phrases (empty: nothing)."""
     active = GoalStatus.ACTIVE
     people = await scope.query(Person).filter(org_unit_id=unit.id, active=True).count()
@@ -331,15 +326,12 @@ async def _in_use(scope: TenantScope, unit: OrgUnit) -> list[str]:
     goals = 0
     for model in (Objective, KeyResult, Kpi):
         goals += await scope.query(model).filter(owner_unit_id=unit.id, status=active).count()
-    found = []
-    for count, one, many in (
-        (people, "active person", "active people"),
-        (children, "active unit below it", "active units below it"),
-        (goals, "active goal it owns", "active goals it owns"),
-    ):
-        if count:
-            found.append(f"{count} {one if count == 1 else many}")
-    return found
+    counted = (
+        (people, msg("org.in_use.person", count=people), msg("org.in_use.people", count=people)),
+        (children, msg("org.in_use.unit", count=children), msg("org.in_use.units", count=children)),
+        (goals, msg("org.in_use.goal", count=goals), msg("org.in_use.goals", count=goals)),
+    )
+    return [one if count == 1 else many for count, one, many in counted if count]
 
 
 class _Reprefixed(F):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..enums import Role
 from ..errors import ErrorCode, Problem, forbidden
+from ..i18n import msg
 from ..models import OrgUnit, Person
 from ..tenancy import TenantScope
 
@@ -14,7 +15,7 @@ ADMINS = frozenset({Role.ADMIN, Role.CONSULTANT})
 def require_admin(scope: TenantScope) -> None:
     """Only admins and consultants change units and people."""
     if scope.role not in ADMINS:
-        raise forbidden("only admins and consultants may change the org structure")
+        raise forbidden(msg("org.change_forbidden"))
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -38,5 +39,5 @@ async def taken(
     if exclude_id is not None:
         query = query.exclude(id=exclude_id)
     if await query.exists():
-        return Problem(ErrorCode.CONFLICT, f"{field} {value!r} is taken", field)
+        return Problem(ErrorCode.CONFLICT, msg("error.taken", field=field, value=value), field)
     return None

@@ -31,6 +31,7 @@ from tortoise.transactions import in_transaction
 from .. import audit, sessions
 from ..enums import GoalKind, GoalStatus, Role
 from ..errors import DomainError, ErrorCode, Problem, forbidden, not_found
+from ..i18n import LOCALES, Msg, msg
 from ..models import Alert, DottedLine, KeyResult, Kpi, Objective, OrgUnit, Person, SessionFamily
 from ..models.goals import Owned
 from ..reporting import email_problem, manager_loop, normalise_email
@@ -71,9 +72,7 @@ _FIELDS = {
 }
 
 
-LAST_ADMIN_MESSAGE = (
-    "this would leave the tenant without an active admin: make someone else admin first"
-)
+LAST_ADMIN_MESSAGE = msg("people.last_admin")
 
 
 def keeps_an_admin(
@@ -86,13 +85,13 @@ def keeps_an_admin(
     return not (set(admins) & set(losing)) or bool(left) or bool(set(gaining))
 
 
-def role_change_problem(actor: Role, before: Role | None, after: Role) -> str | None:
+def role_change_problem(actor: Role, before: Role | None, after: Role) -> Msg | None:
     """Why ``actor`` may not change a role from ``before`` (None: a new person) to
     ``after``, or None: granting or taking away admin is for admins."""
     if actor is Role.ADMIN or before == after:
         return None
     if after is Role.ADMIN or before is Role.ADMIN:
-        return "only admins may grant or take away the admin role"
+        return msg("people.admin_role_admin_only")
     return None
 
 
@@ -227,11 +226,34 @@ async def update_person(scope: TenantScope, person_id: int, changes: dict[str, A
     return person
 
 
+async def set_my_locale(scope: TenantScope, locale: str | None) -> Person:
+    """The caller chooses the language they read (None: their client's Accept-Language
+    decides); their own setting, so any role may, and audited like every change of a
+    person. A token without a person (an API key, ``goalgraph token``) has no setting."""
+    person = scope.actor.person
+    if person is None:
+        raise forbidden(msg("people.locale_needs_person"))
+    if locale is not None and locale not in LOCALES:
+        raise DomainError.single(
+            ErrorCode.INVALID, msg("people.unknown_locale", locale=locale, known=LOCALES), "locale"
+        )
+    row = await scope.get(Person, person.id)
+    if row.locale != locale:
+        old = row.locale
+        row.locale = locale
+        async with in_transaction():
+            await row.save(update_fields=["locale", "updated_at"])
+            await audit.record(
+                scope, "person.updated", "person", row.id, {"locale": old}, {"locale": locale}
+            )
+    return row
+
+
 async def set_role(scope: TenantScope, person_id: int, role: Role) -> Person:
     """Give a person another role (admins only); audited as a change of the person. The
     tenant's last active admin keeps the role (LAST_ADMIN)."""
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may assign roles")
+        raise forbidden(msg("people.assign_roles_admin_only"))
     return await update_person(scope, person_id, {"role": role})
 
 
@@ -250,9 +272,9 @@ async def deactivate_person(
     require_admin(scope)
     person = await scope.get(Person, person_id, "id")
     if not person.active:
-        raise DomainError.single(ErrorCode.INACTIVE, "person is already deactivated", "id")
+        raise DomainError.single(ErrorCode.INACTIVE, msg("people.already_deactivated"), "id")
     if person.id == scope.actor.person_id:
-        raise DomainError.single(ErrorCode.INVALID, "you cannot deactivate yourself", "id")
+        raise DomainError.single(ErrorCode.INVALID, msg("people.deactivate_self"), "id")
     target = await _target(
         scope, person.id, reassign_to_person_id, reassign_to_unit_id, "reassignTo", required=False
     )
@@ -358,7 +380,7 @@ async def reassign_goals(
         if missing:
             raise DomainError.single(
                 ErrorCode.NOT_FOUND,
-                f"{len(missing)} of the goals given are not open goals of this person",
+                msg("people.goals_not_open", count=len(missing)),
                 "goalIds",
             )
         goals = [g for g in goals if (g.kind, g.id) in wanted]
@@ -372,7 +394,7 @@ async def reactivate_person(scope: TenantScope, person_id: int) -> Person:
     require_admin(scope)
     person = await scope.get(Person, person_id, "id")
     if person.active:
-        raise DomainError.single(ErrorCode.INVALID, "person is active", "id")
+        raise DomainError.single(ErrorCode.INVALID, msg("people.active"), "id")
     await _active_unit(scope, person.org_unit_id, "id")
     deactivated_at = person.deactivated_at
     async with in_transaction():
@@ -401,19 +423,23 @@ async def set_dotted_lines(scope: TenantScope, person_id: int, manager_ids: list
     if person.id in wanted:
         raise DomainError.single(
             ErrorCode.MANAGER_LOOP,
-            "a person cannot be their own dotted-line manager",
+            msg("people.own_dotted_manager"),
             "managerIds",
         )
     found = await scope.many(Person, wanted)
     problems: list[Problem] = []
     if len(found) < len(wanted):
-        problems.append(Problem(ErrorCode.NOT_FOUND, "manager not found", "managerIds"))
+        problems.append(
+            Problem(
+                ErrorCode.NOT_FOUND, msg("error.not_found", kind=msg("noun.manager")), "managerIds"
+            )
+        )
     inactive = sorted(p.name for p in found.values() if not p.active)
     if inactive:
         problems.append(
             Problem(
                 ErrorCode.INACTIVE,
-                f"deactivated people cannot be managers: {', '.join(inactive)}",
+                msg("people.inactive_managers", names=inactive),
                 "managerIds",
             )
         )
@@ -532,29 +558,25 @@ async def _target(
     active unit, never both."""
     person_field, unit_field = f"{prefix}PersonId", f"{prefix}UnitId"
     if to_person_id is not None and to_unit_id is not None:
-        raise DomainError.single(
-            ErrorCode.INVALID, "give a person or a unit to hand the goals to, not both", unit_field
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("people.handover_not_both"), unit_field)
     if to_person_id is not None:
         if to_person_id == person_id:
             raise DomainError.single(
-                ErrorCode.INVALID, "goals cannot be handed to their own owner", person_field
+                ErrorCode.INVALID, msg("people.handover_own_owner"), person_field
             )
         row = await scope.query(Person).filter(id=to_person_id).select_related("org_unit").first()
         if row is None:
             raise not_found("person", person_field)
         if not row.active:
             raise DomainError.single(
-                ErrorCode.INACTIVE, "goals cannot be handed to a deactivated person", person_field
+                ErrorCode.INACTIVE, msg("people.handover_inactive"), person_field
             )
         return _Owner(None, row.id, row.org_unit.path)
     if to_unit_id is not None:
         unit = await _active_unit(scope, to_unit_id, unit_field)
         return _Owner(unit.id, None, unit.path)
     if required:
-        raise DomainError.single(
-            ErrorCode.REQUIRED, "give a person or a unit to hand the goals to", person_field
-        )
+        raise DomainError.single(ErrorCode.REQUIRED, msg("people.handover_target"), person_field)
     return None
 
 
@@ -578,7 +600,7 @@ def _check(values: dict[str, Any]) -> None:
         try:
             Role(values["role"])
         except ValueError:
-            checks.add(ErrorCode.INVALID, f"unknown role {values['role']!r}", "role")
+            checks.add(ErrorCode.INVALID, msg("people.unknown_role", role=values["role"]), "role")
     checks.done()
 
 
@@ -618,25 +640,21 @@ async def _unique(
 async def _active_unit(scope: TenantScope, unit_id: int, field: str) -> OrgUnit:
     unit = await scope.find(OrgUnit, unit_id)
     if unit is None:
-        raise not_found("org unit", field)
+        raise not_found("org_unit", field)
     if not unit.active:
-        raise DomainError.single(ErrorCode.ARCHIVED, "org unit is archived", field)
+        raise DomainError.single(ErrorCode.ARCHIVED, msg("org.archived"), field)
     return unit
 
 
 async def _active_manager(scope: TenantScope, manager_id: int, person_id: int | None) -> Person:
     """A solid-line manager: an active person of the tenant, not the person."""
     if manager_id == person_id:
-        raise DomainError.single(
-            ErrorCode.MANAGER_LOOP, "a person cannot be their own manager", "managerId"
-        )
+        raise DomainError.single(ErrorCode.MANAGER_LOOP, msg("people.own_manager"), "managerId")
     manager = await scope.find(Person, manager_id)
     if manager is None:
         raise not_found("manager", "managerId")
     if not manager.active:
-        raise DomainError.single(
-            ErrorCode.INACTIVE, "a deactivated person cannot be a manager", "managerId"
-        )
+        raise DomainError.single(ErrorCode.INACTIVE, msg("people.inactive_manager"), "managerId")
     return manager
 
 
@@ -655,7 +673,7 @@ async def _refuse_loop(scope: TenantScope, person_id: int, manager_id: int) -> N
     names = await scope.many(Person, loop)
     chain = " → ".join(names[i].name for i in [*loop, loop[0]] if i in names)
     raise DomainError.single(
-        ErrorCode.MANAGER_LOOP, f"this would make a loop of managers: {chain}", "managerId"
+        ErrorCode.MANAGER_LOOP, msg("people.manager_loop", chain=chain), "managerId"
     )
 
 

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from .. import audit, events
 from ..enums import Role
 from ..errors import DomainError, ErrorCode, Problem, forbidden
+from ..i18n import msg
 from ..models import StageWeighting, Tenant
 from ..stages import kpi_share_of
 from ..tenancy import TenantScope
@@ -49,19 +50,17 @@ async def weightings(scope: TenantScope, presets: Mapping[str, float]) -> list[W
 def check_shares(okr_share: float | None, kpi_share: float | None) -> None:
     """Both shares given, each in [0, 1], adding up to 1; every problem reported."""
     problems = [
-        Problem(ErrorCode.REQUIRED, f"{name} is required", name)
+        Problem(ErrorCode.REQUIRED, msg("error.required", field=name), name)
         for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
         if share is None
     ]
     problems += [
-        Problem(ErrorCode.OUT_OF_RANGE, f"{name} must be between 0 and 1", name)
+        Problem(ErrorCode.OUT_OF_RANGE, msg("error.fraction_range", field=name), name)
         for name, share in (("okrShare", okr_share), ("kpiShare", kpi_share))
         if share is not None and not (math.isfinite(share) and 0.0 <= share <= 1.0)
     ]
     if not problems and abs((okr_share or 0) + (kpi_share or 0) - 1.0) > TOLERANCE:
-        problems.append(
-            Problem(ErrorCode.INVALID, "okrShare and kpiShare must add up to 1", "kpiShare")
-        )
+        problems.append(Problem(ErrorCode.INVALID, msg("stage.shares_sum"), "kpiShare"))
     if problems:
         raise DomainError(*problems)
 
@@ -74,14 +73,14 @@ def _weighting_changed(scope: TenantScope) -> events.Event:
 
 def _require_admin(scope: TenantScope) -> None:
     if scope.role is not Role.ADMIN:
-        raise forbidden("only admins may switch lifecycle stages and weightings")
+        raise forbidden(msg("stage.admin_only"))
 
 
 def _require_known(stage: str, presets: Mapping[str, float]) -> None:
     if stage not in presets:
         raise DomainError.single(
             ErrorCode.INVALID,
-            f"unknown lifecycle stage {stage!r} (known: {', '.join(sorted(presets))})",
+            msg("stage.unknown", stage=stage, known=sorted(presets)),
             "stage",
         )
 
@@ -96,7 +95,13 @@ async def set_lifecycle_stage(
     if tenant.lifecycle_stage == stage:
         return tenant
     async with in_transaction():
-        before = tenant.lifecycle_stage
+        # the stage as committed, locked: two admins switching at once each audit the
+        # stage the other left, not the one their request started with
+        current = await Tenant.filter(id=tenant.id).select_for_update().get()
+        before = current.lifecycle_stage
+        if before == stage:
+            tenant.lifecycle_stage = stage
+            return tenant
         await Tenant.filter(id=tenant.id).update(lifecycle_stage=stage)
         tenant.lifecycle_stage = stage
         await audit.record(
@@ -118,7 +123,7 @@ async def set_stage_weighting(
     _require_known(stage, presets)
     check_shares(okr_share, kpi_share)
     async with in_transaction():
-        row = await scope.query(StageWeighting).filter(stage=stage).first()
+        row = await scope.query(StageWeighting).filter(stage=stage).select_for_update().first()
         old = row.okr_share if row is not None else presets[stage]
         before = {"okr_share": old, "kpi_share": kpi_share_of(old)}
         if row is None:

@@ -19,12 +19,21 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ...adapters.bindings import BindingInput, create_binding
+from ...adapters.bindings import BindingInput, create_binding, update_binding
 from ...core import rls
 from ...core.enums import CycleKind, Direction, Frequency, OrgUnitKind, Role
 from ...core.identity import Identity
 from ...core.insights.scan import scan
-from ...core.models import KeyResult, Kpi, Measurement, Objective, OrgUnit, Person, Tenant
+from ...core.models import (
+    DataBinding,
+    KeyResult,
+    Kpi,
+    Measurement,
+    Objective,
+    OrgUnit,
+    Person,
+    Tenant,
+)
 from ...core.periods import period_start
 from ...core.secrets import SecretBox
 from ...core.services import key_results, kpis, objectives, org
@@ -38,6 +47,7 @@ from ..view import TenantPacks, bind_policies, tenant_packs
 
 SLUG = "freshmart"
 DEMO_POS_URL = "http://127.0.0.1:8100/api/sales"
+POS_ADAPTER = "retail.pos"
 DAYS = 90
 SEED = 20261128
 ADMIN_EMAIL = "admin@freshmart.example"
@@ -166,12 +176,22 @@ async def _counts(tenant_id: int) -> dict[str, int]:
     }
 
 
-async def seed_demo(today: date | None = None, packs: PackManager | None = None) -> DemoSummary:
-    """Create the freshmart tenant unless it exists; Tortoise must be initialised."""
+def pos_url(host: str = "127.0.0.1", port: int = 8100) -> str:
+    """Where ``goalgraph demo-pos --host … --port …`` serves the stores' sales."""
+    return f"http://{host}:{port}/api/sales"
+
+
+async def seed_demo(
+    today: date | None = None, packs: PackManager | None = None, pos: str = DEMO_POS_URL
+) -> DemoSummary:
+    """Create the freshmart tenant unless it exists, its POS binding pulling from ``pos``;
+    Tortoise must be initialised. On a tenant that exists, only the binding is pointed at
+    ``pos`` (``make demo POS_PORT=…`` moves the demo POS)."""
     existing = await Tenant.get_or_none(slug=SLUG)
     if existing is not None:
         rls.bind(existing.id)
         admin = await Person.get(tenant_id=existing.id, email=ADMIN_EMAIL)
+        await _repoint_pos(existing, admin, packs or PackManager.discover(), pos)
         return DemoSummary(SLUG, existing.id, admin.id, False, await _counts(existing.id))
     today = today or date.today()
     rng = random.Random(SEED)
@@ -392,12 +412,12 @@ async def seed_demo(today: date | None = None, packs: PackManager | None = None)
             scope, key_result_id=nps.id, value=value, confidence=confidence, note=note
         )
     view = await tenant_packs(scope, manager)
-    await _bind_pos(scope, view, today)
+    await _bind_pos(scope, view, today, pos)
     await scan(scope, view.courses)  # the feedback loop's first look at the history
     return DemoSummary(SLUG, tenant.id, admin.id, True, await _counts(tenant.id))
 
 
-async def _bind_pos(scope: TenantScope, retail: TenantPacks, today: date) -> None:
+async def _bind_pos(scope: TenantScope, retail: TenantPacks, today: date, pos: str) -> None:
     """The stores' KPIs bound to the demo POS (``goalgraph demo-pos``) through the retail
     pack's adapter: every 15 minutes, from the seeding day on (it is read again, as a
     source's latest day usually is, and its figures replace the seeded ones)."""
@@ -407,11 +427,34 @@ async def _bind_pos(scope: TenantScope, retail: TenantPacks, today: date) -> Non
         SecretBox(secret_box_key(get_settings())),
         BindingInput(
             name="门店收银系统 (demo POS)",
-            adapter="retail.pos",
-            config={"url": DEMO_POS_URL, "start": today.isoformat(), "overlap_days": 1},
+            adapter=POS_ADAPTER,
+            config={"url": pos, "start": today.isoformat(), "overlap_days": 1},
             metrics=retail.metric_map("retail.pos"),
             every_minutes=15,
         ),
+    )
+
+
+async def _repoint_pos(tenant: Tenant, admin: Person, manager: PackManager, pos: str) -> None:
+    """Point the demo POS binding at ``pos`` through the binding service (audited), when
+    it points elsewhere."""
+    binding = await DataBinding.get_or_none(tenant_id=tenant.id, adapter=POS_ADAPTER)
+    if binding is None or binding.config.get("url") == pos:
+        return
+    unit = await OrgUnit.get(id=admin.org_unit_id)
+    scope = bind_policies(
+        TenantScope(
+            tenant, Identity(tenant.id, tenant.slug, Role.ADMIN, admin.id), Actor(admin, unit.path)
+        ),
+        manager,
+    )
+    retail = await tenant_packs(scope, manager)
+    await update_binding(
+        scope,
+        retail.adapters(),
+        SecretBox(secret_box_key(get_settings())),
+        binding.id,
+        BindingInput(config={**binding.config, "url": pos}),
     )
 
 

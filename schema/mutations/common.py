@@ -10,6 +10,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from strawberry.utils.str_converters import to_camel_case
 
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import msg
 from ..context import Info
 from ..errors import UserError, user_errors
 from ..ids import decode_optional
@@ -35,7 +36,7 @@ def updates(data: Any, names: Iterable[str]) -> dict[str, Any]:
             continue
         if value is None:
             field = to_camel_case(name)
-            raise DomainError.single(ErrorCode.REQUIRED, f"{field} cannot be null", field)
+            raise DomainError.single(ErrorCode.REQUIRED, msg("error.not_null", field=field), field)
         changes[name] = value
     unit, person = data.owner_unit_id, data.owner_person_id
     if unit is not strawberry.UNSET or person is not strawberry.UNSET:

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from ...core import enums
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import msg
 from ...core.services import kpis as service
 from ..context import Info
 from ..errors import UserError
@@ -92,7 +93,7 @@ async def _check_policy(info: Info, name: str | None) -> None:
     if name not in available:
         raise DomainError.single(
             ErrorCode.INVALID,
-            f"unknown scoring policy {name!r} (available: {', '.join(sorted(available))})",
+            msg("kpi.unknown_policy", name=name, available=sorted(available)),
             "scoringPolicy",
         )
 

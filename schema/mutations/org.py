@@ -11,6 +11,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from ...core import models
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import msg
 from ...core.services import org as service
 from ..context import Info
 from ..errors import UserError
@@ -66,7 +67,7 @@ def sent(data: Any, names: tuple[str, ...], clearable: frozenset[str]) -> dict[s
             continue
         if value is None and name not in clearable:
             field = to_camel_case(name)
-            raise DomainError.single(ErrorCode.REQUIRED, f"{field} cannot be null", field)
+            raise DomainError.single(ErrorCode.REQUIRED, msg("error.not_null", field=field), field)
         changes[name] = value
     return changes
 

@@ -18,6 +18,7 @@ from ...adapters.bindings import BindingInput, create_binding, update_binding
 from ...adapters.org_source import OrgSource
 from ...core import models
 from ...core.errors import DomainError, ErrorCode, Problem
+from ...core.i18n import msg
 from ...core.secrets import SecretBox
 from ...core.settings import secret_box_key
 from ..context import Info
@@ -66,7 +67,7 @@ def _object(value: Any, field: str) -> dict[str, Any]:
     if value is None or value is strawberry.UNSET:
         return {}
     if not isinstance(value, dict):
-        raise DomainError.single(ErrorCode.INVALID, f"{field} must be an object", field)
+        raise DomainError.single(ErrorCode.INVALID, msg("error.not_an_object", field=field), field)
     return value
 
 
@@ -75,14 +76,12 @@ def _merged(source: type[OrgSource] | None, config: Any, secrets: Any) -> dict[s
     plain, sealed = _object(config, "config"), _object(secrets, "secrets")
     if source is not None:
         problems = [
-            Problem(
-                ErrorCode.INVALID, f"{key} is a credential: give it in secrets", f"config.{key}"
-            )
+            Problem(ErrorCode.INVALID, msg("sync.credential_in_config", key=key), f"config.{key}")
             for key in sorted(source.secret_fields & plain.keys())
         ] + [
             Problem(
                 ErrorCode.INVALID,
-                f"{key} is not a credential of {source.name}",
+                msg("sync.not_a_credential", key=key, source=source.name),
                 f"secrets.{key}",
             )
             for key in sorted(sealed.keys() - source.secret_fields)

@@ -12,6 +12,7 @@ from strawberry import relay
 from ...core import models
 from ...core.enums import GoalKind
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import msg
 from ...core.services import people as service
 from ..context import Info
 from ..errors import UserError
@@ -123,9 +124,7 @@ def _changes(data: UpdatePersonInput) -> dict[str, Any]:
 def _goal_id(value: relay.GlobalID) -> tuple[GoalKind, int]:
     kind = _GOAL_TYPES.get(value.type_name)
     if kind is None:
-        raise DomainError.single(
-            ErrorCode.INVALID, "goalIds must be objectives, key results or KPIs", "goalIds"
-        )
+        raise DomainError.single(ErrorCode.INVALID, msg("people.goal_ids_kinds"), "goalIds")
     return kind, decode(value, value.type_name, "goalIds")
 
 
@@ -249,6 +248,14 @@ class PeopleMutations:
                 [decode(m, "Person", "managerIds") for m in manager_ids],
             )
         )
+
+    @strawberry.mutation(
+        description="Choose the language you read messages in (zh-CN, en; null: your "
+        "client's Accept-Language decides); audited. It applies from the next request."
+    )
+    async def set_my_locale(self, info: Info, locale: str | None) -> PersonPayload:
+        scope = info.context.scope
+        return await _payload(lambda: service.set_my_locale(scope, locale))
 
     @strawberry.mutation(
         description="Give a person another role (admins; audited). The last active admin "

@@ -13,6 +13,7 @@ from ...adapters.contract import AdapterError
 from ...adapters.roster_file import read_roster
 from ...core import roster
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import Msg, msg, text
 from ..context import Info
 from ..errors import UserError, user_errors
 
@@ -20,6 +21,8 @@ from ..errors import UserError, user_errors
 LISTED_CHANGES = 500
 #: The largest roster file accepted (a 50,000-person CSV is some 5 MB).
 MAX_BYTES = 20 * 1024 * 1024
+#: A ``file`` given inline (a string in a JSON body) rather than as a multipart file part.
+NOT_A_FILE = msg("roster.not_a_file")
 
 
 @strawberry.type(description="How many units and people a roster import adds or changes.")
@@ -91,20 +94,20 @@ def _payload(
         ],
         total_changes=len(changes),
         problems=[
-            RosterProblem(line=p.line, code=p.code, message=p.message) for p in plan.problems
+            RosterProblem(line=p.line, code=p.code, message=text(p.message)) for p in plan.problems
         ],
         errors=errors,
     )
 
 
-def _refused(code: ErrorCode, message: str) -> RosterImportPayload:
+def _refused(code: ErrorCode, message: Msg) -> RosterImportPayload:
     return RosterImportPayload(
         applied=False,
         counts=None,
         changes=[],
         total_changes=0,
         problems=[],
-        errors=[UserError(field="file", code=code, message=message)],
+        errors=[UserError(field="file", code=code, message=message.render())],
     )
 
 
@@ -124,14 +127,18 @@ class RosterMutations:
     ) -> RosterImportPayload:
         scope = info.context.scope
         upload: Any = file
+        if not callable(getattr(upload, "read", None)):
+            return _refused(ErrorCode.INVALID, NOT_A_FILE)
         data: bytes = await upload.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            return _refused(ErrorCode.OUT_OF_RANGE, "the file is larger than 20 MB")
+            return _refused(ErrorCode.OUT_OF_RANGE, msg("roster.file_too_large"))
         name = str(getattr(upload, "filename", "") or "")
         try:
             rows = await asyncio.to_thread(read_roster, data, name)
         except AdapterError as exc:
-            return _refused(ErrorCode.INVALID, f"{name or 'the file'}: {exc}")
+            return _refused(
+                ErrorCode.INVALID, msg("roster.unreadable", file=name or "-", problem=str(exc))
+            )
         try:
             plan = await roster.plan_roster(scope, rows, deactivate_missing=deactivate_missing)
             if not plan.ok:

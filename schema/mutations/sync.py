@@ -18,6 +18,7 @@ from ...adapters.runner import SyncBusy
 from ...adapters.syncer import UnknownAdapter
 from ...core import models
 from ...core.errors import DomainError, ErrorCode
+from ...core.i18n import msg
 from ...core.secrets import SecretBox
 from ...core.settings import secret_box_key
 from ..context import Info
@@ -86,7 +87,7 @@ def _mapping(value: Any, field: str) -> dict[str, Any] | None:
     if value is None or value is strawberry.UNSET:
         return None
     if not isinstance(value, dict):
-        raise DomainError.single(ErrorCode.INVALID, f"{field} must be an object", field)
+        raise DomainError.single(ErrorCode.INVALID, msg("error.not_an_object", field=field), field)
     return value
 
 
@@ -166,11 +167,11 @@ class SyncMutations:
             )
             syncer = info.context.syncer
             if syncer is None:
-                raise DomainError.single(ErrorCode.CONFLICT, "syncs are not available here")
+                raise DomainError.single(ErrorCode.CONFLICT, msg("sync.unavailable"))
             try:
                 finished = await syncer.run(scope, binding, "manual")
             except (SyncBusy, UnknownAdapter) as exc:
-                raise DomainError.single(ErrorCode.CONFLICT, str(exc), "bindingId") from exc
+                raise DomainError.single(ErrorCode.CONFLICT, exc.message, "bindingId") from exc
             return SyncRun.from_row(finished)
 
         sync_run, errors = await guarded(run)

@@ -163,6 +163,10 @@ class Person(relay.Node):
     )
     active: bool = strawberry.field(description="False for a leaver (deactivated).")
     deactivated_at: datetime | None
+    locale: str | None = strawberry.field(
+        description="The language the person reads messages in (zh-CN, en); null: their "
+        "client's Accept-Language decides. Set by the person (setMyLocale)."
+    )
     row: strawberry.Private[models.Person]
 
     @classmethod
@@ -178,6 +182,7 @@ class Person(relay.Node):
             external_id=row.external_id,
             active=row.active,
             deactivated_at=row.deactivated_at,
+            locale=row.locale,
             row=row,
         )
 

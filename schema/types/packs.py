@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Self
 
@@ -9,6 +10,7 @@ import strawberry
 
 from ...core.enums import Aggregation, Direction, Frequency
 from ...plugins import types as pack_types
+from ...plugins.guard import PackFault, PackHealthError
 from ...plugins.manager import LoadedPack
 from ...plugins.view import StageView
 
@@ -29,6 +31,48 @@ class PackStatus(Enum):
     FAILED = "failed"
 
 
+PackFaultCode = strawberry.enum(
+    PackFault, name="PackFaultCode", description="Why a pack is unhealthy (stable codes)."
+)
+
+
+@strawberry.enum(description="Whether a pack serves its content.")
+class PackHealthStatus(Enum):
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
+@strawberry.type(
+    name="PackHealthError",
+    description="What made a pack unhealthy: at load, or while serving a request.",
+)
+class PackHealthErrorView:
+    code: PackFaultCode  # type: ignore[valid-type]
+    message: str = strawberry.field(description="One line naming the pack, hook and fault.")
+    at: datetime
+
+    @classmethod
+    def of(cls, error: PackHealthError) -> Self:
+        return cls(code=error.code, message=error.message, at=error.at)
+
+
+@strawberry.type(
+    description="A pack's health: an unhealthy pack's content is withheld, other packs "
+    "keep serving."
+)
+class PackHealth:
+    status: PackHealthStatus
+    error: PackHealthErrorView | None
+
+    @classmethod
+    def of(cls, pack: LoadedPack) -> Self:
+        if pack.ok:
+            return cls(status=PackHealthStatus.HEALTHY, error=None)
+        error = pack.health_error
+        view = PackHealthErrorView.of(error) if error else None
+        return cls(status=PackHealthStatus.UNHEALTHY, error=view)
+
+
 @strawberry.type(description="An installed industry pack and its state for the caller's tenant.")
 class Pack:
     name: str
@@ -38,6 +82,7 @@ class Pack:
     source: str
     status: PackStatus
     error: str | None = strawberry.field(description="Why the pack was left out, if it was.")
+    health: PackHealth
     enabled_stages: list[str] = strawberry.field(
         description="Lifecycle stages the tenant enabled it for (empty: not enabled)."
     )
@@ -59,6 +104,7 @@ class Pack:
             source=pack.source,
             status=PackStatus.LOADED if pack.ok else PackStatus.FAILED,
             error=pack.error,
+            health=PackHealth.of(pack),
             enabled_stages=enabled_stages,
             active=pack.ok and current_stage in enabled_stages,
             kpi_template_count=len(pack.kpi_templates),
