@@ -15,6 +15,14 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class GoalHealth(StrEnum):
+    """How a goal stands, for the colour a person sees (core/progress.py has the rule)."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    MISSED = "missed"
+
+
 class OrgUnitKind(StrEnum):
     """Levels of the org tree: company → region/department → store/team."""
 

@@ -4,12 +4,18 @@ A KPI's progress is its achievement against target (inverted when lower is bette
 a key result without KPI data goes by its own start→target span. The roll-up up the
 graph is the scoring engine's, run on the newest values (``scoring.graph_scores``).
 ``None`` means "no data yet", never zero.
+
+Health (on track, at risk, missed) is what a page colours a goal by. A KPI's comes
+from its newest value against its own target and pass threshold (达标门槛), whatever
+policy scores it; an objective's or key result's from its grade by the usual OKR
+reading: 0.7 and above is on track, below 0.4 missed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .enums import GoalHealth
 from .models import KeyResult, Kpi
 from .policy import ScoringPolicy
 
@@ -38,3 +44,31 @@ def key_result_own_progress(key_result: KeyResult) -> float:
     if span == 0:
         return 1.0
     return clamp((key_result.current_value - key_result.start_value) / span)
+
+
+#: Grades from which an objective or key result is on track / no longer missed.
+ON_TRACK_GRADE = 0.7
+AT_RISK_GRADE = 0.4
+
+
+def kpi_health(kpi: Kpi) -> GoalHealth | None:
+    """On track at or past the target, at risk past the threshold only, else missed."""
+    value = kpi.current_value
+    if value is None:
+        return None
+    if ScoringPolicy.achievement(value, kpi.target, kpi.direction) >= 1.0:
+        return GoalHealth.ON_TRACK
+    if ScoringPolicy.meets(value, kpi.threshold, kpi.direction):
+        return GoalHealth.AT_RISK
+    return GoalHealth.MISSED
+
+
+def grade_health(grade: float | None) -> GoalHealth | None:
+    """An OKR grade read as health; None without a grade."""
+    if grade is None:
+        return None
+    if grade >= ON_TRACK_GRADE:
+        return GoalHealth.ON_TRACK
+    if grade >= AT_RISK_GRADE:
+        return GoalHealth.AT_RISK
+    return GoalHealth.MISSED

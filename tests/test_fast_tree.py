@@ -33,7 +33,17 @@ from goalgraph.schema.view import GoalGraphQL
 from .factories import Company, build_chain, days, gql, make_company
 
 #: Fields every goal node has, and those of each goal type, as the fast path covers them.
-NODE_FIELDS = ["id", "kind", "title", "titleEn", "status", "progress", "score", "__typename"]
+NODE_FIELDS = [
+    "id",
+    "kind",
+    "title",
+    "titleEn",
+    "status",
+    "progress",
+    "score",
+    "health",
+    "__typename",
+]
 TYPE_FIELDS = {
     "Objective": ["description", "alignmentWeight", "level", "createdAt", "explain"],
     "KeyResult": ["unit", "direction", "startValue", "targetValue", "currentValue", "weight"],

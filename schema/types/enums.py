@@ -13,6 +13,7 @@ from ...core.enums import (
     CycleKind,
     Direction,
     Frequency,
+    GoalHealth,
     GoalKind,
     GoalStatus,
     OrgUnitKind,
@@ -27,6 +28,11 @@ strawberry.enum(Frequency, description="How often a KPI is measured.")
 strawberry.enum(Aggregation, description="How a KPI's measurements combine over a cycle.")
 strawberry.enum(GoalStatus, description="Active, or archived (kept, but out of trees).")
 strawberry.enum(GoalKind, description="What a node of the goal graph is.")
+strawberry.enum(
+    GoalHealth,
+    description="How a goal stands: a KPI by its newest value against target and "
+    "threshold, an objective or key result by its grade (0.7 on track, below 0.4 missed).",
+)
 
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "CycleKind",
     "Direction",
     "Frequency",
+    "GoalHealth",
     "GoalKind",
     "GoalStatus",
     "OrgUnitKind",

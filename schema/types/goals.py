@@ -21,12 +21,12 @@ from strawberry import relay
 
 from ...core import models
 from ...core.policy import ScoreExplanation as CoreExplanation
-from ...core.progress import kpi_progress
+from ...core.progress import grade_health, kpi_health, kpi_progress
 from ...core.scoring.engine import CycleScores
 from ...core.scoring.resolve import explain_value
 from ..context import Info
 from ..tree import MaybeAwaitable, TreeView, map_maybe
-from .enums import Aggregation, Direction, Frequency, GoalKind, GoalStatus
+from .enums import Aggregation, Direction, Frequency, GoalHealth, GoalKind, GoalStatus
 from .org import Cycle, OrgUnit, Person, load_nodes
 from .scoring import ScoreExplanation
 
@@ -73,6 +73,13 @@ class GoalNode(relay.Node):
 
     @strawberry.field(description="Score, 0..1.")
     async def score(self, info: Info) -> float | None:
+        raise NotImplementedError
+
+    @strawberry.field(
+        description="On track, at risk or missed (a KPI by its newest value against "
+        "target and threshold, objectives and key results by grade); null without data."
+    )
+    async def health(self, info: Info) -> GoalHealth | None:
         raise NotImplementedError
 
     @strawberry.field(description="The nodes below: aligned objectives, key results, KPIs.")
@@ -157,6 +164,16 @@ class Objective(GoalNode):
     )
     def score(self, info: Info) -> MaybeAwaitable[float | None]:
         return map_maybe(self._scores(info), lambda scores: scores.objectives.get(self.row.id))
+
+    @strawberry.field(
+        graphql_type=GoalHealth | None,
+        description="On track, at risk or missed, for the colour of the goal: by its "
+        "grade (0.7 and above on track, below 0.4 missed); null without a grade.",
+    )
+    def health(self, info: Info) -> MaybeAwaitable[GoalHealth | None]:
+        return map_maybe(
+            self._scores(info), lambda scores: grade_health(scores.objectives.get(self.row.id))
+        )
 
     def _scores(self, info: Info) -> MaybeAwaitable[CycleScores]:
         in_tree = self.tree.cycle_scores(self.row.cycle_id) if self.tree is not None else None
@@ -299,6 +316,17 @@ class KeyResult(GoalNode):
         return map_maybe(
             self._scores(info),
             lambda scores: scores.key_results.get(self.row.id) if scores else None,
+        )
+
+    @strawberry.field(
+        graphql_type=GoalHealth | None,
+        description="On track, at risk or missed, for the colour of the goal: by its "
+        "grade (0.7 and above on track, below 0.4 missed); null without a grade.",
+    )
+    def health(self, info: Info) -> MaybeAwaitable[GoalHealth | None]:
+        return map_maybe(
+            self._scores(info),
+            lambda scores: grade_health(scores.key_results.get(self.row.id) if scores else None),
         )
 
     def _scores(self, info: Info) -> MaybeAwaitable[CycleScores | None]:
@@ -558,6 +586,14 @@ class Kpi(GoalNode):
     )
     def score(self, info: Info) -> MaybeAwaitable[float | None]:
         return map_maybe(self._explained(info), _score_of)
+
+    @strawberry.field(
+        graphql_type=GoalHealth | None,
+        description="On track at or past the target, at risk past the threshold only, "
+        "else missed; null without a value or if not visible.",
+    )
+    def health(self, info: Info) -> MaybeAwaitable[GoalHealth | None]:
+        return self._if_visible(info, lambda: kpi_health(self.row))
 
     @strawberry.field(
         graphql_type="ScoreExplanation | None",
