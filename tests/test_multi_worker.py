@@ -37,8 +37,10 @@ pytestmark = pytest.mark.skipif(
 
 #: A worker on a loaded 2-core machine may start slowly.
 START_SECONDS = 90.0
-#: The bound on one update from a write on B to A's subscriber.
-CROSS_WORKER_BOUND = 2.0
+#: The bound on one update from a write on B to A's subscriber. It holds B's whole
+#: mutation too, so it leaves room for a 2-core machine running the rest of the suite
+#: beside it (median ~85 ms, p95 ~230 ms there); the figures themselves are printed.
+CROSS_WORKER_BOUND = 5.0
 #: The bound on A's reconnect and resync after its listener is terminated.
 RECONNECT_BOUND = 5.0
 UPDATES = 50
