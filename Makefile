@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POS_PORT ?= 8100
 
-.PHONY: demo test lint install dev-install browser clean bench bench-ci bench-workers bench-roster scim-check reliability
+.PHONY: demo test lint install dev-install browser screenshots clean bench bench-ci bench-workers bench-roster scim-check reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,7 @@ demo: install
 	@echo "Admin token (paste as 'Authorization: Bearer <token>'):"
 	@TOKEN=$$($(BIN)/goalgraph token --tenant freshmart --role admin --person admin@freshmart.example | tail -n 1); \
 	  echo "$$TOKEN"; \
+	  echo "The page, signed in:  http://$(HOST):$(PORT)/#token=$$TOKEN"; \
 	  echo "GraphiQL, signed in: http://$(HOST):$(PORT)/graphql#token=$$TOKEN"
 	@$(BIN)/goalgraph demo-pos --host $(HOST) --port $(POS_PORT) & \
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
@@ -36,17 +37,22 @@ demo: install
 test: dev-install browser
 	$(BIN)/pytest -n 2
 
-## The GraphiQL test opens the page in a real headless Chromium (Debian's package).
+## The page's tests and the GraphiQL test drive a real headless Chromium (Debian's
+## package, with CJK fonts so Chinese renders); browsers are never downloaded.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the browser test"; \
+	    echo "installing chromium and fonts-noto-cjk for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	      apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
 	  else \
-	    echo "the browser test needs chromium: install it (e.g. apt-get install chromium)"; \
+	    echo "the browser tests need chromium and fonts-noto-cjk: install them (apt-get install chromium fonts-noto-cjk)"; \
 	    exit 1; \
 	  fi; }
+
+## The page's browser tests, keeping their screenshots in docs/screenshots/.
+screenshots: dev-install browser
+	GOALGRAPH_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/test_page.py
 
 ## scim2-tester's RFC 7643/7644 compliance checks against a live server, alone.
 scim-check: dev-install

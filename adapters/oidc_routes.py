@@ -14,12 +14,12 @@ in (the verified ID token, or the provider's identity call), matches that identi
 active person of the tenant of the configured company
 (``core/identity_providers.match_person``), starts a session
 (``core/sessions.start_session``, the method is the kind) and redirects to the
-provider's return URL, or to ``/graphql``, with ``#token=<access token>&refresh_token=
-<refresh token>`` in the fragment (a fragment never reaches a server). Anything else is
-refused with a bilingual page: 400 for a missing, wrong, used or expired ``state``, 403
-when the provider refused, the ID token is not valid, the account is of another company
-or the identity names no active person. Nothing is created unless just-in-time creation
-is on.
+provider's return URL, or to goalgraph's page at ``/``, with ``#token=<access
+token>&refresh_token=<refresh token>`` in the fragment (a fragment never reaches a
+server). Anything else is refused with a bilingual page: 400 for a missing, wrong,
+used or expired ``state``, 403 when the provider refused, the ID token is not valid,
+the account is of another company or the identity names no active person. Nothing is
+created unless just-in-time creation is on.
 
 Codes, tokens and secrets are never logged (the callback's query is cut out of access
 log lines); refusals are logged with their reason.
@@ -304,7 +304,7 @@ class SignInFlow:
         except DomainError as exc:  # deactivated between the match and the session
             return self.refuse(slug, kind, idp.INACTIVE_PERSON, 403, str(exc))
         fragment = urlencode({"token": tokens.access_token, "refresh_token": tokens.refresh_token})
-        target = provider.return_url or "/graphql"
+        target = provider.return_url or "/"
         response = RedirectResponse(f"{target}#{fragment}", status_code=303)
         response.delete_cookie(STATE_COOKIE, path=f"/auth/{slug}/{kind}")
         response.headers["Cache-Control"] = "no-store"

@@ -15,7 +15,7 @@ import aiohttp
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -31,6 +31,7 @@ from ..adapters.webhook import webhook_endpoint
 from ..plugins.manager import PackManager
 from ..plugins.view import org_sources_of, system_scope, tenant_packs
 from ..schema.ide import mount_static
+from ..schema.page import page_routes
 from ..schema.signin_pages import signin_routes
 from ..schema.view import GoalGraphQL
 from . import events, health, logs, metrics, rls, tracing
@@ -116,10 +117,6 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             events.install(previous_bus)
 
 
-async def home(_: Request) -> RedirectResponse:
-    return RedirectResponse("/graphql")
-
-
 def create_app(settings: Settings | None = None, packs: PackManager | None = None) -> Starlette:
     """A new app; Tortoise opens and closes with the app's lifespan.
 
@@ -178,7 +175,7 @@ def create_app(settings: Settings | None = None, packs: PackManager | None = Non
 
     return Starlette(
         routes=[
-            Route("/", home),
+            *page_routes(),
             *health.routes(settings),
             *metrics.routes(settings),
             Route("/graphql", graphql, methods=["GET", "POST"]),

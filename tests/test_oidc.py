@@ -98,7 +98,7 @@ async def sign_in(world: World) -> httpx.Response:
 def fragment(response: httpx.Response) -> dict[str, str]:
     location = response.headers["location"]
     path, _, frag = location.partition("#")
-    assert path == "/graphql"
+    assert path == "/"
     return {k: v[0] for k, v in parse_qs(frag).items()}
 
 

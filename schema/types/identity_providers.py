@@ -50,7 +50,7 @@ class IdentityProvider:
     jit_org_unit_id: strawberry.ID | None
     jit_role: Role
     return_url: str = strawberry.field(
-        description="Where a signed-in browser goes (blank: /graphql)."
+        description="Where a signed-in browser goes (blank: the page at /)."
     )
     redirect_uri: str = strawberry.field(
         description="The redirect URI to register at the identity provider."

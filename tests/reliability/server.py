@@ -83,10 +83,14 @@ def started(
 
 @contextmanager
 def serving(
-    database_url: str, log: Path, args: Sequence[str] = (), env: dict[str, str] | None = None
+    database_url: str,
+    log: Path,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    start_seconds: float = START_SECONDS,
 ) -> Iterator[str]:
     """`goalgraph serve ARGS` on ``database_url``; yields its base URL, stops it on exit."""
-    with started(database_url, log, args, env) as server:
+    with started(database_url, log, args, env, start_seconds) as server:
         yield server.base
 
 
