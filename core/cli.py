@@ -85,7 +85,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Run the GraphQL server (GraphiQL at /graphql)."""
+    """Run the server: the page at /, the GraphQL API (and GraphiQL) at /graphql."""
     import uvicorn
 
     settings = get_settings()
@@ -103,7 +103,10 @@ def serve(
     asyncio.run(_ready_to_serve(settings))
     database = redact_url(settings.database_url)
     processes = f", {workers} workers" if workers > 1 else ""
-    err.print(f"goalgraph on http://{host}:{port}/graphql  (database: {database}{processes})")
+    err.print(
+        f"goalgraph on http://{host}:{port}/ (the API at /graphql; database: "
+        f"{database}{processes})"
+    )
     # uvicorn closes a websocket whose message is over the limit (1009) before the app
     # reads it; the app checks the same limit when served some other way
     uvicorn.run(
