@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +334,35 @@ def test_an_admin_previews_a_stage_switch_and_applies_it(
     api(server, 'mutation { setLifecycleStage(stage: "growth") { errors { code } } }')
 
 
+def record(server: tuple[str, str, Path], *entries: dict[str, Any]) -> None:
+    recorded = api(
+        server,
+        "mutation($e: [MeasurementEntry!]!) "
+        "{ recordMeasurements(entries: $e) { errors { code } } }",
+        e=list(entries),
+    )
+    assert recorded["recordMeasurements"]["errors"] == []
+
+
+def record_until_shown(page: Page, server: tuple[str, str, Path], kpi: Locator) -> None:
+    """Records new values of the KPI shown at ``kpi`` until the open page shows one. A
+    subscription starts a moment after the socket's ack, and a value committed before
+    then is rightly not sent; so each try waits a few seconds, with a fresh value."""
+    kpi_id = kpi.get_attribute("data-node")
+    query = "query($id: ID!) { kpi(id: $id) { currentPeriod target } }"
+    current = api(server, query, id=kpi_id)["kpi"]
+    cell = kpi.locator(":scope > .row .value")
+    for attempt in range(5):
+        value = round(current["target"] * 1.37 + 1234.5 + attempt, 1)
+        record(server, {"kpiId": kpi_id, "period": current["currentPeriod"], "value": value})
+        try:
+            expect(cell).to_contain_text(f"{value:,.1f}".rstrip("0").rstrip("."), timeout=4000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError("the open page never showed a value recorded through the API")
+
+
 def test_a_measurement_recorded_through_the_api_appears_without_a_reload(
     opened: Opened, server: tuple[str, str, Path]
 ) -> None:
@@ -341,22 +370,37 @@ def test_a_measurement_recorded_through_the_api_appears_without_a_reload(
     page.evaluate("window.__sameDocument = true")
     kpi = first_kpi(page)
     expect(page.locator("#live")).to_have_text("实时")
-    kpi_id = kpi.get_attribute("data-node")
-    current = api(server, "query($id: ID!) { kpi(id: $id) { currentPeriod target } }", id=kpi_id)[
-        "kpi"
-    ]
-    value = round(current["target"] * 1.37 + 1234.5, 1)
-    recorded = api(
-        server,
-        "mutation($e: [MeasurementEntry!]!) "
-        "{ recordMeasurements(entries: $e) { errors { code } } }",
-        e=[{"kpiId": kpi_id, "period": current["currentPeriod"], "value": value}],
-    )
-    assert recorded["recordMeasurements"]["errors"] == []
-    shown = f"{value:,.1f}".rstrip("0").rstrip(".")
-    expect(kpi.locator(":scope > .row .value")).to_contain_text(shown)
+    record_until_shown(page, server, kpi)
     expect(kpi.locator(":scope > .row")).to_have_class(re.compile("flash"))
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_new_alert_reaches_the_open_page(opened: Opened, server: tuple[str, str, Path]) -> None:
+    page = opened.page
+    # once a progress event arrives, the alerts subscription (sent first) is running too
+    record_until_shown(page, server, first_kpi(page))
+    alerted = {a["kpi"]["id"] for a in api(server, "{ alerts { kpi { id } } }")["alerts"]}
+    kpis = api(
+        server,
+        "{ kpis(first: 200) { edges { node { id threshold direction frequency currentPeriod"
+        " health } } } }",
+    )["kpis"]["edges"]
+    kpi = next(
+        e["node"]
+        for e in kpis
+        if e["node"]["id"] not in alerted
+        and e["node"]["direction"] == "HIGHER_IS_BETTER"
+        and e["node"]["frequency"] == "DAILY"
+        and e["node"]["health"] == "ON_TRACK"
+    )
+    last = date.fromisoformat(kpi["currentPeriod"])
+    misses = [
+        {"kpiId": kpi["id"], "period": (last - timedelta(days=back)).isoformat(), "value": 0.5}
+        for back in range(3)
+    ]
+    record(server, *misses)
+    expect(page.locator(".toast", has_text="新预警：连续未达标").first).to_be_visible()
+    expect(page.locator("[data-tab=loop] .count")).to_have_text(re.compile(r"^[1-9]\d*$"))
 
 
 def test_a_manager_accepts_a_training_recommendation(

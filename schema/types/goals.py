@@ -163,7 +163,7 @@ class Objective(GoalNode):
         "aligned objectives' grades (see docs/scoring.md).",
     )
     def score(self, info: Info) -> MaybeAwaitable[float | None]:
-        return map_maybe(self._scores(info), lambda scores: scores.objectives.get(self.row.id))
+        return self._grade(info)
 
     @strawberry.field(
         graphql_type=GoalHealth | None,
@@ -171,9 +171,11 @@ class Objective(GoalNode):
         "grade (0.7 and above on track, below 0.4 missed); null without a grade.",
     )
     def health(self, info: Info) -> MaybeAwaitable[GoalHealth | None]:
-        return map_maybe(
-            self._scores(info), lambda scores: grade_health(scores.objectives.get(self.row.id))
-        )
+        return map_maybe(self._grade(info), grade_health)
+
+    def _grade(self, info: Info) -> MaybeAwaitable[float | None]:
+        """The grade that score answers and health colours."""
+        return map_maybe(self._scores(info), lambda scores: scores.objectives.get(self.row.id))
 
     def _scores(self, info: Info) -> MaybeAwaitable[CycleScores]:
         in_tree = self.tree.cycle_scores(self.row.cycle_id) if self.tree is not None else None
@@ -313,10 +315,7 @@ class KeyResult(GoalNode):
         "feeding it over the cycle, else from its check-ins.",
     )
     def score(self, info: Info) -> MaybeAwaitable[float | None]:
-        return map_maybe(
-            self._scores(info),
-            lambda scores: scores.key_results.get(self.row.id) if scores else None,
-        )
+        return self._grade(info)
 
     @strawberry.field(
         graphql_type=GoalHealth | None,
@@ -324,9 +323,13 @@ class KeyResult(GoalNode):
         "grade (0.7 and above on track, below 0.4 missed); null without a grade.",
     )
     def health(self, info: Info) -> MaybeAwaitable[GoalHealth | None]:
+        return map_maybe(self._grade(info), grade_health)
+
+    def _grade(self, info: Info) -> MaybeAwaitable[float | None]:
+        """The grade that score answers and health colours."""
         return map_maybe(
             self._scores(info),
-            lambda scores: grade_health(scores.key_results.get(self.row.id) if scores else None),
+            lambda scores: scores.key_results.get(self.row.id) if scores else None,
         )
 
     def _scores(self, info: Info) -> MaybeAwaitable[CycleScores | None]:
