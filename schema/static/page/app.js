@@ -164,7 +164,10 @@ function route() {
   return { name: VIEWS[name] ? name : "tree", params: params.map(decodeURIComponent) };
 }
 
+let rendering = 0; // which render is current: a view left before it finished is cleaned up
+
 function leaveView() {
+  rendering += 1;
   if (cleanup) cleanup();
   cleanup = null;
 }
@@ -179,10 +182,14 @@ function renderView() {
   renderTabs();
   renderHeader();
   root.dataset.view = name;
-  show(root, h("p.loading", t("loading")));
-  const result = view.render(root, ctx, params);
-  Promise.resolve(result).then((done) => {
-    if (typeof done === "function") cleanup = done;
+  // each render draws into its own element: one still loading when left draws nowhere
+  const body = h("div.view-body", h("p.loading", t("loading")));
+  show(root, body);
+  const current = rendering;
+  Promise.resolve(view.render(body, ctx, params)).then((done) => {
+    if (typeof done !== "function") return;
+    if (current === rendering) cleanup = done;
+    else done(); // left while it was loading: end its subscriptions at once
   });
 }
 
