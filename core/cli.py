@@ -104,8 +104,7 @@ def serve(
     database = redact_url(settings.database_url)
     processes = f", {workers} workers" if workers > 1 else ""
     err.print(
-        f"goalgraph on http://{host}:{port}/ (the API at /graphql; database: "
-        f"{database}{processes})"
+        f"goalgraph on http://{host}:{port}/ (the API at /graphql; database: {database}{processes})"
     )
     # uvicorn closes a websocket whose message is over the limit (1009) before the app
     # reads it; the app checks the same limit when served some other way
