@@ -59,12 +59,15 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
         .splitlines()[-1]
     )
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "goalgraph.core.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # the log goes to a file: a pipe read only at the end fills up and stalls the server
+    log = db.with_name(f"{db.stem}-serve.log")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "goalgraph.core.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90  # a loaded 2-core machine starts slowly
@@ -75,17 +78,20 @@ def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                # a server still starting holds its stderr open: stop it before reading
                 process.kill()
-                _, stderr_bytes = process.communicate(timeout=10)
-                raise RuntimeError(f"server did not start: {stderr_bytes.decode()[-4000:]}")
+                process.wait(timeout=10)
+                raise RuntimeError(
+                    f"server did not start: {log.read_text(errors='replace')[-4000:]}"
+                )
             time.sleep(0.2)
         yield base, token
     finally:
         process.terminate()
-        _, stderr_bytes = process.communicate(timeout=10)
+        process.wait(timeout=10)
         # the server's log, into the session's captured log (no secret may be in it)
-        logging.getLogger("tests.serve").info("goalgraph serve stderr:\n%s", stderr_bytes.decode())
+        logging.getLogger("tests.serve").info(
+            "goalgraph serve stderr:\n%s", log.read_text(errors="replace")
+        )
 
 
 @pytest.fixture(scope="module")

@@ -213,6 +213,7 @@ def test_the_page_is_served_at_the_root_under_a_same_origin_policy(
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+    assert "connect-src 'self';" in policy  # the page's WebSocket included, no other host
     assert response.headers["cache-control"] == "no-cache"
     assert '<script type="module" src="/static/page/app.js">' in response.text
     script = httpx.get(f"{base}/static/page/app.js", timeout=10)
