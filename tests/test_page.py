@@ -312,6 +312,15 @@ def test_a_scorecard_shows_grade_score_shares_and_the_ranking(
     # as of an earlier day: the same card rebuilt from the audit trail
     page.locator("input[name=asOf]").fill(date.today().isoformat())
     expect(page.locator(".figure")).to_have_count(3)
+    # a person found by name, in another cycle
+    page.locator("input[name=personSearch]").fill("张娜")
+    person = page.locator("select[name=person] option", has_text="张娜")
+    expect(person).to_have_count(1)
+    page.locator("select[name=person]").select_option(person.get_attribute("value"))
+    expect(page.locator("h2.whose")).to_contain_text("张娜")
+    quarter = page.locator("select[name=cycle] option", has_text="第四季度").get_attribute("value")
+    page.locator("select[name=cycle]").select_option(quarter)
+    expect(page.locator(".scorecard p.muted").first).to_contain_text("2026年第四季度")
 
 
 def test_an_admin_previews_a_stage_switch_and_applies_it(

@@ -121,25 +121,37 @@ export const KPI_LIST = `
 export const PICKERS = `
   query Pickers {
     lifecycleStages { name label { zh en } }
+    cycles(first: 50) { edges { node { id name nameEn closed startsOn } } }
     orgUnits(first: 500) { edges { node { id name nameEn kind depth } } }
-    people(first: 500) { edges { node { id name nameEn jobTitle orgUnit { id } } } }
+    people(first: 50) { edges { node { id name nameEn jobTitle } } }
+  }`;
+
+/** People by name, English name, email or employee number, for the person picker. */
+export const PEOPLE_SEARCH = `
+  query PeopleSearch($search: String!) {
+    people(search: $search, first: 50) { edges { node { id name nameEn jobTitle } } }
   }`;
 
 const SCORECARD_FIELDS = `
   stage okrShare kpiShare okrGrade kpiScore combinedScore frozen
   cycle { id name nameEn }
+  person { id name nameEn jobTitle }
+  orgUnit { id name nameEn }
   objectives { grade objective { id title titleEn } }
+  keyResults { grade keyResult { id title titleEn } }
   kpis { score kpi { id title titleEn unit currentValue target health } }`;
 
 export const SCORECARD = `
-  query Scorecard($personId: ID, $orgUnitId: ID, $asOf: DateTime) {
-    scorecard(personId: $personId, orgUnitId: $orgUnitId, asOf: $asOf) { ${SCORECARD_FIELDS} }
+  query Scorecard($personId: ID, $orgUnitId: ID, $cycleId: ID, $asOf: DateTime) {
+    scorecard(personId: $personId, orgUnitId: $orgUnitId, cycleId: $cycleId, asOf: $asOf) {
+      ${SCORECARD_FIELDS}
+    }
   }`;
 
 export const UNIT_SCORECARD = `
-  query UnitScorecard($orgUnitId: ID!, $asOf: DateTime) {
-    scorecard(orgUnitId: $orgUnitId, asOf: $asOf) { ${SCORECARD_FIELDS} }
-    ranking(orgUnitId: $orgUnitId, asOf: $asOf) {
+  query UnitScorecard($orgUnitId: ID!, $cycleId: ID, $asOf: DateTime) {
+    scorecard(orgUnitId: $orgUnitId, cycleId: $cycleId, asOf: $asOf) { ${SCORECARD_FIELDS} }
+    ranking(orgUnitId: $orgUnitId, cycleId: $cycleId, asOf: $asOf) {
       rank
       person { id name nameEn jobTitle }
       scorecard { okrGrade kpiScore combinedScore }

@@ -3,7 +3,7 @@
 
 import { t, texts, pick, num, pct } from "./i18n.js";
 import { gql } from "./gql.js";
-import { PICKERS, SCORECARD, UNIT_SCORECARD } from "./queries.js";
+import { PICKERS, PEOPLE_SEARCH, SCORECARD, UNIT_SCORECARD } from "./queries.js";
 import { h, show, failed, table, healthBadge } from "./dom.js";
 
 texts({
@@ -24,10 +24,15 @@ texts({
     "sc.name": "姓名",
     "sc.objectives": "目标",
     "sc.kpis": "KPI",
+    "sc.keyResults": "关键结果",
     "sc.grade": "评分",
     "sc.score": "得分",
     "sc.choose": "选择部门或个人",
     "sc.oneSide": "只有 OKR 或只有 KPI 时，综合绩效取有的那一项。",
+    "sc.cyclePick": "考核周期",
+    "sc.currentCycle": "当前周期",
+    "sc.closed": "（已关闭）",
+    "sc.findPerson": "搜索姓名、邮箱或工号",
   },
   en: {
     "sc.unit": "Unit",
@@ -46,15 +51,21 @@ texts({
     "sc.name": "Name",
     "sc.objectives": "Objectives",
     "sc.kpis": "KPIs",
+    "sc.keyResults": "Key results",
     "sc.grade": "Grade",
     "sc.score": "Score",
     "sc.choose": "Choose a unit or a person",
     "sc.oneSide": "With only OKR or only KPI, the combined score is the one there is.",
+    "sc.cyclePick": "Cycle",
+    "sc.currentCycle": "Current cycle",
+    "sc.closed": " (closed)",
+    "sc.findPerson": "Search name, email or employee no.",
   },
 });
 
-/** The day chosen last, kept while moving between units and people. */
+/** The day and cycle chosen last, kept while moving between units and people. */
 let lastAsOf = "";
+let lastCycle = "";
 
 function figures(card) {
   return h(
@@ -69,7 +80,9 @@ function figures(card) {
 
 function summary(card, stageLabel) {
   const both = card.okrGrade != null && card.kpiScore != null;
+  const whose = card.person || card.orgUnit;
   return [
+    h("h2.whose", pick(whose, "name"), card.person?.jobTitle ? h("span.muted", ` · ${card.person.jobTitle}`) : null),
     h("p.muted", `${t("sc.cycle")}: ${pick(card.cycle, "name")} · ` +
       t("sc.stage", { stage: stageLabel(card.stage), okr: pct(card.okrShare), kpi: pct(card.kpiShare) })),
     both
@@ -84,15 +97,21 @@ function summary(card, stageLabel) {
 }
 
 function details(card) {
-  return [
-    h("h3", t("sc.objectives")),
+  const graded = (label, rows, goal) => [
+    h("h3", label),
     table(
       [
-        { label: t("sc.objectives"), cell: (o) => pick(o.objective, "title") },
-        { label: t("sc.grade"), cell: (o) => num(o.grade, 3), class: "num" },
+        { label, cell: (row) => pick(goal(row), "title") },
+        { label: t("sc.grade"), cell: (row) => num(row.grade, 3), class: "num" },
       ],
-      card.objectives
+      rows
     ),
+  ];
+  return [
+    card.objectives.length || !card.keyResults.length
+      ? graded(t("sc.objectives"), card.objectives, (o) => o.objective)
+      : null,
+    card.keyResults.length ? graded(t("sc.keyResults"), card.keyResults, (k) => k.keyResult) : null,
     h("h3", t("sc.kpis")),
     table(
       [
@@ -127,10 +146,37 @@ export default {
       h("option", { value: "" }, "—"),
       units.map((u) => h("option", { value: u.id, selected: chosen.kind === "unit" && u.id === chosen.id },
         `${"  ".repeat(u.depth)}${pick(u, "name")}`)));
-    const personSelect = h("select", { name: "person", "aria-label": t("sc.person") },
+    const personOptions = (list) => [
       h("option", { value: "" }, "—"),
-      people.map((p) => h("option", { value: p.id, selected: chosen.kind === "person" && p.id === chosen.id },
-        `${pick(p, "name")}${p.jobTitle ? " · " + p.jobTitle : ""}`)));
+      list.map((p) => h("option", { value: p.id, selected: chosen.kind === "person" && p.id === chosen.id },
+        `${pick(p, "name")}${p.jobTitle ? " · " + p.jobTitle : ""}`)),
+    ];
+    const personSelect = h("select", { name: "person", "aria-label": t("sc.person") }, personOptions(people));
+    if (chosen.kind === "person" && chosen.id && !people.some((p) => p.id === chosen.id)) {
+      // someone found by search or linked from a ranking: name them in the picker too
+      const name = mine?.id === chosen.id ? pick(mine, "name") : "…";
+      personSelect.append(h("option", { value: chosen.id, selected: true }, name));
+    }
+    let searchTimer = null;
+    const personSearch = h("input", {
+      type: "search", name: "personSearch", placeholder: t("sc.findPerson"), "aria-label": t("sc.findPerson"),
+      oninput: () => {
+        clearTimeout(searchTimer);
+        searchTimer = setTimeout(async () => {
+          const text = personSearch.value.trim();
+          const found = text
+            ? (await gql(PEOPLE_SEARCH, { search: text })).people.edges.map((e) => e.node)
+            : people;
+          show(personSelect, personOptions(found));
+        }, 200);
+      },
+    });
+    const cycles = pickers.cycles.edges.map((e) => e.node)
+      .sort((a, b) => b.startsOn.localeCompare(a.startsOn));
+    const cycleSelect = h("select", { name: "cycle", "aria-label": t("sc.cyclePick") },
+      h("option", { value: "" }, t("sc.currentCycle")),
+      cycles.map((c) => h("option", { value: c.id, selected: c.id === lastCycle },
+        `${pick(c, "name")}${c.closed ? t("sc.closed") : ""}`)));
     const asOf = h("input", {
       type: "date", name: "asOf", value: lastAsOf, max: new Date().toISOString().slice(0, 10),
     });
@@ -140,9 +186,10 @@ export default {
       show(body, h("p.loading", t("loading")));
       // the end of the chosen day, in the browser's time zone
       const when = asOf.value ? new Date(`${asOf.value}T23:59:59`).toISOString() : null;
+      const cycleId = cycleSelect.value || null;
       try {
         if (chosen.kind === "unit" && chosen.id) {
-          const data = await gql(UNIT_SCORECARD, { orgUnitId: chosen.id, asOf: when });
+          const data = await gql(UNIT_SCORECARD, { orgUnitId: chosen.id, cycleId, asOf: when });
           show(body, summary(data.scorecard, stageLabel),
             h("h3", t("sc.ranking")),
             table(
@@ -157,7 +204,7 @@ export default {
             ),
             details(data.scorecard));
         } else if (chosen.kind === "person" && chosen.id) {
-          const data = await gql(SCORECARD, { personId: chosen.id, asOf: when });
+          const data = await gql(SCORECARD, { personId: chosen.id, cycleId, asOf: when });
           show(body, summary(data.scorecard, stageLabel), details(data.scorecard));
         } else {
           show(body, h("p.empty", t("sc.choose")));
@@ -177,12 +224,17 @@ export default {
       lastAsOf = asOf.value;
       draw();
     });
+    cycleSelect.addEventListener("change", () => {
+      lastCycle = cycleSelect.value;
+      draw();
+    });
     show(
       root,
       h("section.card",
         h("div.toolbar.wrap",
           h("label.inline", t("sc.unit"), unitSelect),
-          h("label.inline", t("sc.person"), personSelect),
+          h("label.inline", t("sc.person"), personSearch, personSelect),
+          h("label.inline", t("sc.cyclePick"), cycleSelect),
           h("label.inline", t("sc.asOf"), asOf)),
         body)
     );
