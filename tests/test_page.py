@@ -39,19 +39,20 @@ expect.set_options(timeout=WAIT_MS)
 
 # --- the documents the page sends ----------------------------------------------------
 
-#: `const NAME = \`…\`;` in queries.js; `${NAME}` spreads another constant.
-_CONSTANT = re.compile(r"^(?:export )?const (\w+) = `([\s\S]*?)`;", re.MULTILINE)
-_PIECES = {"OWNER", "NODE_FIELDS", "SCORECARD_FIELDS"}
+#: `[export] const NAME = \`…\`;` in queries.js: exported, an operation; otherwise a
+#: piece that `${NAME}` spreads into operations.
+_CONSTANT = re.compile(r"^(export )?const (\w+) = `([\s\S]*?)`;", re.MULTILINE)
 
 
 def page_documents() -> dict[str, str]:
-    """Every operation of queries.js, its interpolations filled in."""
-    constants = dict(_CONSTANT.findall((PAGE_DIR / "queries.js").read_text(encoding="utf-8")))
+    """Every operation of queries.js, its pieces filled in."""
+    found = _CONSTANT.findall((PAGE_DIR / "queries.js").read_text(encoding="utf-8"))
+    constants = {name: text for _, name, text in found}
 
     def resolve(text: str) -> str:
         return re.sub(r"\$\{(\w+)\}", lambda m: resolve(constants[m.group(1)]), text)
 
-    return {name: resolve(text) for name, text in constants.items() if name not in _PIECES}
+    return {name: resolve(text) for exported, name, text in found if exported}
 
 
 def test_every_document_of_the_page_is_valid_against_the_schema() -> None:
@@ -330,7 +331,7 @@ def test_an_admin_previews_a_stage_switch_and_applies_it(
     expect(page.locator("h2").first).to_contain_text("成长期")
     page.locator("select[name=stage]").select_option("mature")
     page.get_by_role("button", name="预览影响").click()
-    preview = page.locator(".preview")
+    preview = page.locator(".stage-preview")
     expect(preview.locator(".summary")).to_contain_text("成长期 → 成熟期")
     expect(preview.locator("tbody tr").first).to_be_visible()
     expect(preview.locator(".delta").first).to_be_visible()
@@ -342,6 +343,27 @@ def test_an_admin_previews_a_stage_switch_and_applies_it(
     expect(page.locator("h2").first).to_contain_text("成熟期")
     assert api(server, "{ tenant { lifecycleStage } }")["tenant"]["lifecycleStage"] == "mature"
     api(server, 'mutation { setLifecycleStage(stage: "growth") { errors { code } } }')
+
+
+def test_an_admin_previews_and_saves_the_current_stage_s_own_shares(
+    opened: Opened, server: tuple[str, str, Path]
+) -> None:
+    page = opened.go("stage")
+    page.locator("input[name=okrShare]").fill("40")
+    page.get_by_role("button", name="预览新权重").click()
+    preview = page.locator(".shares-preview")
+    expect(preview.locator(".summary")).to_contain_text("OKR 50% → 40%，KPI 50% → 60%")
+    expect(preview.locator("tbody tr").first).to_be_visible()
+    preview.locator("[data-action=apply]").click()
+    expect(page.locator(".toast.ok")).to_contain_text("成长期的权重已保存")
+    weightings = api(server, "{ tenant { weightings { stage okrShare kpiShare custom } } }")
+    growth = next(w for w in weightings["tenant"]["weightings"] if w["stage"] == "growth")
+    assert growth == {"stage": "growth", "okrShare": 0.4, "kpiShare": 0.6, "custom": True}
+    api(
+        server,
+        'mutation { setStageWeighting(stage: "growth", okrShare: 0.5, kpiShare: 0.5) '
+        "{ errors { code } } }",
+    )
 
 
 def record(server: tuple[str, str, Path], *entries: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-// Every GraphQL document the page sends, in one place. The suite validates each
+// Every GraphQL document the page sends, in one place: each exported constant is an
+// operation; the constants not exported are pieces spread into them with ${…}. The suite validates each
 // against the schema (tests/test_page.py), so a renamed field fails there, not in a
 // manager's browser; frontend developers can read this file as worked examples.
 
@@ -9,7 +10,7 @@ const OWNER = `
     ... on Person { id name nameEn }
   }`;
 
-export const NODE_FIELDS = `
+const NODE_FIELDS = `
   fragment NodeFields on GoalNode {
     id kind title titleEn progress score health
     ${OWNER}
@@ -167,12 +168,31 @@ export const STAGES = `
     orgUnits(kind: COMPANY, first: 1) { edges { node { id name nameEn } } }
   }`;
 
+const SIMULATION_FIELDS = `
+  stageBefore okrShareBefore kpiShareBefore stageAfter okrShareAfter kpiShareAfter
+  people { person { id name nameEn } before after rankBefore rankAfter }
+  units { orgUnit { id name nameEn } before after rankBefore rankAfter }`;
+
 export const SIMULATE = `
   query Simulate($orgUnitId: ID!, $stage: String!) {
     simulateWeighting(orgUnitId: $orgUnitId, stage: $stage) {
-      stageBefore okrShareBefore kpiShareBefore stageAfter okrShareAfter kpiShareAfter
-      people { person { id name nameEn } before after rankBefore rankAfter }
-      units { orgUnit { id name nameEn } before after rankBefore rankAfter }
+      ${SIMULATION_FIELDS}
+    }
+  }`;
+
+/** The current stage under explicit shares (a weighting of its own). */
+export const SIMULATE_SHARES = `
+  query SimulateShares($orgUnitId: ID!, $stage: String!, $okrShare: Float!, $kpiShare: Float!) {
+    simulateWeighting(orgUnitId: $orgUnitId, stage: $stage, okrShare: $okrShare, kpiShare: $kpiShare) {
+      ${SIMULATION_FIELDS}
+    }
+  }`;
+
+export const SET_WEIGHTING = `
+  mutation SetWeighting($stage: String!, $okrShare: Float!, $kpiShare: Float!) {
+    setStageWeighting(stage: $stage, okrShare: $okrShare, kpiShare: $kpiShare) {
+      tenant { lifecycleStage weightings { stage okrShare kpiShare custom } }
+      errors { code message field }
     }
   }`;
 

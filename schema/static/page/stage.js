@@ -4,7 +4,7 @@
 
 import { t, texts, pick, num, pct } from "./i18n.js";
 import { gql, mutate } from "./gql.js";
-import { STAGES, SIMULATE, SET_STAGE } from "./queries.js";
+import { STAGES, SIMULATE, SIMULATE_SHARES, SET_STAGE, SET_WEIGHTING } from "./queries.js";
 import { h, show, failed, table, toast, busy } from "./dom.js";
 
 texts({
@@ -30,6 +30,11 @@ texts({
     "stage.summary": "{before} → {after}：OKR {okrBefore} → {okrAfter}，KPI {kpiBefore} → {kpiAfter}",
     "stage.up": "上升 {count} 人，下降 {down} 人",
     "stage.same": "已是当前阶段",
+    "stage.sharesOf": "调整{stage}的权重",
+    "stage.previewShares": "预览新权重",
+    "stage.applyShares": "保存权重",
+    "stage.sharesSaved": "{stage}的权重已保存",
+    "stage.badShare": "OKR 占比应在 0 到 100 之间",
   },
   en: {
     "stage.current": "Current stage: {stage}",
@@ -53,6 +58,11 @@ texts({
     "stage.summary": "{before} → {after}: OKR {okrBefore} → {okrAfter}, KPI {kpiBefore} → {kpiAfter}",
     "stage.up": "{count} move up, {down} move down",
     "stage.same": "Already the current stage",
+    "stage.sharesOf": "Weighting of {stage}",
+    "stage.previewShares": "Preview these shares",
+    "stage.applyShares": "Save the weighting",
+    "stage.sharesSaved": "Weighting of {stage} saved",
+    "stage.badShare": "The OKR share is between 0 and 100",
   },
 });
 
@@ -100,25 +110,22 @@ export default {
     const weightings = new Map(data.tenant.weightings.map((w) => [w.stage, w]));
     const isAdmin = ctx.can("ADMIN");
 
-    const preview = h("div.preview");
+    const preview = h("div.preview.stage-preview");
     const select = h("select", { name: "stage", "aria-label": t("stage.switchTo"), disabled: !isAdmin },
       stages.map((s) => h("option", { value: s.name, selected: s.name === current }, pick(s.label))));
     const previewButton = h("button", { type: "button", disabled: !isAdmin }, t("stage.preview"));
 
-    previewButton.addEventListener("click", () => busy(previewButton, async () => {
-      const target = select.value;
-      if (target === current) return show(preview, h("p.muted", t("stage.same")));
-      const sim = (await gql(SIMULATE, { orgUnitId: company.id, stage: target })).simulateWeighting;
+    /** Who moves under `sim`, with the button that makes it so. */
+    function showMoves(into, sim, applyLabel, applyIt) {
       const up = sim.people.filter((p) => p.rankBefore != null && p.rankAfter < p.rankBefore).length;
       const down = sim.people.filter((p) => p.rankBefore != null && p.rankAfter > p.rankBefore).length;
-      const apply = h("button.primary", { type: "button", dataset: { action: "apply" } }, t("stage.apply"));
+      const apply = h("button.primary", { type: "button", dataset: { action: "apply" } }, applyLabel);
       apply.addEventListener("click", () => busy(apply, async () => {
-        await mutate("setLifecycleStage", SET_STAGE, { stage: target });
-        toast(t("stage.applied", { stage: label(target) }), "ok");
+        await applyIt();
         ctx.refresh();
       }));
       show(
-        preview,
+        into,
         h("p.summary", t("stage.summary", {
           before: label(sim.stageBefore), after: label(sim.stageAfter),
           okrBefore: pct(sim.okrShareBefore), okrAfter: pct(sim.okrShareAfter),
@@ -131,6 +138,43 @@ export default {
         h("h3", t("stage.people")),
         movesTable(t("stage.people"), sim.people, (r) => pick(r.person, "name")),
       );
+    }
+
+    previewButton.addEventListener("click", () => busy(previewButton, async () => {
+      const target = select.value;
+      if (target === current) return show(preview, h("p.muted", t("stage.same")));
+      const sim = (await gql(SIMULATE, { orgUnitId: company.id, stage: target })).simulateWeighting;
+      showMoves(preview, sim, t("stage.apply"), async () => {
+        await mutate("setLifecycleStage", SET_STAGE, { stage: target });
+        toast(t("stage.applied", { stage: label(target) }), "ok");
+      });
+    }));
+
+    // the current stage's own shares: previewed the same way, saved with setStageWeighting
+    const shares = weightings.get(current) || { okrShare: 0.5, kpiShare: 0.5 };
+    const okrInput = h("input", {
+      type: "number", name: "okrShare", min: "0", max: "100", step: "5",
+      value: String(Math.round(shares.okrShare * 100)), disabled: !isAdmin,
+    });
+    const kpiText = h("span.muted");
+    const syncKpi = () => {
+      kpiText.textContent = `KPI ${num(100 - Number(okrInput.value || 0), 0)}%`;
+    };
+    okrInput.addEventListener("input", syncKpi);
+    syncKpi();
+    const sharesPreview = h("div.preview.shares-preview");
+    const sharesButton = h("button", { type: "button", disabled: !isAdmin }, t("stage.previewShares"));
+    sharesButton.addEventListener("click", () => busy(sharesButton, async () => {
+      const okr = Number(okrInput.value) / 100;
+      if (!(okr >= 0 && okr <= 1)) return toast(t("stage.badShare"), "error");
+      const kpi = Math.round((1 - okr) * 100) / 100;
+      const sim = (await gql(SIMULATE_SHARES, {
+        orgUnitId: company.id, stage: current, okrShare: okr, kpiShare: kpi,
+      })).simulateWeighting;
+      showMoves(sharesPreview, sim, t("stage.applyShares"), async () => {
+        await mutate("setStageWeighting", SET_WEIGHTING, { stage: current, okrShare: okr, kpiShare: kpi });
+        toast(t("stage.sharesSaved", { stage: label(current) }), "ok");
+      });
     }));
 
     show(
@@ -155,7 +199,11 @@ export default {
         h("h2", t("stage.switchTo")),
         isAdmin ? null : h("p.notice", t("stage.readOnly")),
         h("div.toolbar", select, previewButton),
-        preview)
+        preview),
+      h("section.card",
+        h("h2", t("stage.sharesOf", { stage: label(current) })),
+        h("div.toolbar", h("label.inline", "OKR %", okrInput), kpiText, sharesButton),
+        sharesPreview)
     );
     return undefined;
   },
