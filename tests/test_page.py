@@ -255,6 +255,27 @@ def test_a_kpi_that_feeds_several_key_results_is_marked_under_each(
     expect(marks.first).to_have_text(re.compile(r"⇉\d"))
 
 
+def test_a_key_result_measured_by_hand_takes_a_check_in(
+    opened: Opened, server: tuple[str, str, Path]
+) -> None:
+    page = opened.page
+    key_result = node(page, "顾客净推荐值从30提升到50")
+    key_result.locator(":scope > .row .title").click()
+    form = page.locator("form.check-in")
+    form.locator("input[name=checkInValue]").fill("45")
+    form.locator("input[name=confidence]").fill("80")
+    form.locator("input[name=note]").fill("门店回访后 NPS 上升")
+    form.get_by_role("button", name="提交").click()
+    expect(page.locator(".toast.ok")).to_contain_text("进度已更新")
+    expect(key_result.locator(":scope > .row .value")).to_contain_text("45 / 50")
+    kr_id = key_result.get_attribute("data-node")
+    answer = api(
+        server, "query($id: ID!) { keyResult(id: $id) { currentValue progress } }", id=kr_id
+    )
+    assert answer["keyResult"]["currentValue"] == 45
+    assert answer["keyResult"]["progress"] == pytest.approx((45 - 30) / (50 - 30))
+
+
 def test_search_by_owner_shows_only_matching_branches(opened: Opened) -> None:
     page = opened.page
     page.locator(".search").fill("上海徐汇店")

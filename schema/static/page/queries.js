@@ -62,7 +62,8 @@ export const EXPLAIN = `
       ... on Kpi { id title titleEn metricCode unit scoringPolicy score
         lineage: explain { policy value target threshold direction achievement formula score note }
         feeds { weight keyResult { id title titleEn } } }
-      ... on KeyResult { id title titleEn score explain }
+      ... on KeyResult { id title titleEn score explain unit startValue targetValue currentValue
+        kpiLinks { weight } }
       ... on Objective { id title titleEn score explain }
     }
   }`;
@@ -94,6 +95,16 @@ export const REFRESH_SESSION = `
   }`;
 
 export const SIGN_OUT = `mutation SignOut { signOut { signedOut errors { code message } } }`;
+
+/** A check-in on a key result measured by hand; answers the key result as it now is. */
+export const CHECK_IN = `
+  mutation CheckIn($input: CheckInInput!) {
+    checkIn(input: $input) {
+      checkIn { value createdAt }
+      keyResult { id progress score health currentValue }
+      errors { code message field }
+    }
+  }`;
 
 // --- trends ------------------------------------------------------------------------
 

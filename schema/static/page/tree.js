@@ -4,9 +4,9 @@
 // health update live through goalProgress, one subscription per top-level objective.
 
 import { t, texts, pick, num, pct } from "./i18n.js";
-import { gql, subscribe } from "./gql.js";
-import { GOAL_TREE, GOAL_TREE_ALL, CHILDREN, EXPLAIN, GOAL_PROGRESS } from "./queries.js";
-import { h, show, healthBadge, progressBar, failed, toast } from "./dom.js";
+import { gql, mutate, subscribe } from "./gql.js";
+import { GOAL_TREE, GOAL_TREE_ALL, CHILDREN, EXPLAIN, GOAL_PROGRESS, CHECK_IN } from "./queries.js";
+import { h, show, healthBadge, progressBar, failed, toast, busy } from "./dom.js";
 
 texts({
   zh: {
@@ -28,6 +28,13 @@ texts({
     "tree.expandAll": "展开全部",
     "tree.collapseAll": "全部收起",
     "tree.updated": "已实时更新",
+    "tree.checkIn": "更新进度",
+    "tree.checkInValue": "当前值（{unit}）",
+    "tree.confidence": "信心（%）",
+    "tree.note": "备注",
+    "tree.checkInSubmit": "提交",
+    "tree.checkedIn": "进度已更新",
+    "tree.range": "起点 {start} · 目标 {target}",
   },
   en: {
     "tree.search": "Search by title or owner",
@@ -48,6 +55,13 @@ texts({
     "tree.expandAll": "Expand all",
     "tree.collapseAll": "Collapse all",
     "tree.updated": "Updated live",
+    "tree.checkIn": "Check in",
+    "tree.checkInValue": "Current value ({unit})",
+    "tree.confidence": "Confidence (%)",
+    "tree.note": "Note",
+    "tree.checkInSubmit": "Submit",
+    "tree.checkedIn": "Progress updated",
+    "tree.range": "Start {start} · target {target}",
   },
 });
 
@@ -252,11 +266,45 @@ export default {
             : null,
           detail.__typename === "Kpi"
             ? h("a.trend", { href: `#/trends/${encodeURIComponent(detail.id)}` }, t("tree.trend"))
-            : null
+            : null,
+          detail.__typename === "KeyResult" && detail.kpiLinks.length === 0 ? checkInForm(detail) : null
         );
       } catch (error) {
         show(panel, h("p.problem", error.message));
       }
+    }
+
+    /** A key result measured by hand (no KPI feeds it) takes check-ins here; the answer
+     *  updates the tree at once, before the subscription's event confirms it. */
+    function checkInForm(keyResult) {
+      if (!ctx.can("ADMIN", "CONSULTANT", "MANAGER", "EMPLOYEE")) return null;
+      const value = h("input", { type: "number", step: "any", name: "checkInValue", required: true,
+        value: keyResult.currentValue == null ? "" : String(keyResult.currentValue) });
+      const confidence = h("input", { type: "number", min: "0", max: "100", step: "5", name: "confidence" });
+      const note = h("input", { type: "text", name: "note", maxlength: "500" });
+      const submit = h("button.primary", { type: "submit" }, t("tree.checkInSubmit"));
+      return h("form.check-in", {
+        onsubmit: (event) => {
+          event.preventDefault();
+          busy(submit, async () => {
+            const input = {
+              keyResultId: keyResult.id,
+              value: Number(value.value),
+              confidence: confidence.value === "" ? null : Number(confidence.value) / 100,
+              note: note.value,
+            };
+            const payload = await mutate("checkIn", CHECK_IN, { input });
+            apply({ node: payload.keyResult });
+            toast(t("tree.checkedIn"), "ok");
+          });
+        },
+      },
+      h("h3", t("tree.checkIn")),
+      h("p.muted", t("tree.range", { start: num(keyResult.startValue), target: num(keyResult.targetValue) })),
+      h("label", t("tree.checkInValue", { unit: keyResult.unit }), value),
+      h("label", t("tree.confidence"), confidence),
+      h("label", t("tree.note"), note),
+      submit);
     }
 
     /** A live change: every place the node shows (a shared KPI shows several times). */
