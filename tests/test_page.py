@@ -491,17 +491,19 @@ def test_packs_list_templates_and_create_a_kpi_from_one(
     assert 0.03 in [e["node"]["target"] for e in made["kpis"]["edges"]]
 
 
-def test_switching_to_english_changes_the_page_and_the_data(opened: Opened) -> None:
+def test_switching_to_english_changes_the_page_and_the_data(opened: Opened, shots: Path) -> None:
     page = opened.page
     page.locator("#lang").click()
     expect(page.locator("[data-tab=tree]")).to_have_text("Goal tree")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#live")).to_have_text("Live")
     expect(page.locator(".tree > li").first.locator(":scope > .row .title")).not_to_contain_text(
         "年度"
     )
     expect(page.locator(".tree > li .badge").first).to_have_text(
         re.compile("On track|At risk|Missed")
     )
+    page.screenshot(path=shots / "tree-en.png")
     page.reload()  # the choice is kept
     expect(page.locator("[data-tab=stage]")).to_have_text("Stage & weighting")
     page.locator("#lang").click()
@@ -541,6 +543,43 @@ def test_a_refused_token_shows_the_sign_in_form(
     expect(page.locator("form.signin [data-sso=feishu]")).to_be_visible()
     assert page.evaluate("localStorage.getItem('goalgraph.token')") is None
     context.close()
+
+
+def test_the_page_waits_out_a_rate_limit(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A caller's budget of 600 cost units, refilled at 200 a second: the loop's two
+    queries (about 830 units) cannot both run at once, and the second is answered 429.
+    The page waits the Retry-After it names and shows the whole view, with no error."""
+    directory = tmp_path_factory.mktemp("page-limited")
+    db = directory / "demo.sqlite3"
+    cli(db, SECRET, "demo")
+    token = admin_token(db)
+    log = directory / "serve.log"
+    limits = {
+        "GOALGRAPH_RATE_LIMIT_PER_TOKEN": "200",
+        "GOALGRAPH_RATE_LIMIT_PER_TOKEN_BURST": "600",
+    }
+    with serving(f"sqlite://{db}", log, env=limits, start_seconds=90) as base:
+        context = browser.new_context(locale="zh-CN")
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{base}/#token={token}")
+        expect(page.locator(".tree li[data-kind]").first).to_be_visible()
+        page.goto(f"{base}/#/loop")
+        expect(
+            page.locator(".card", has_text="交叉分析报告").locator("tbody tr").first
+        ).to_be_visible()
+        expect(page.locator("[data-recommendation]").first).to_be_visible()
+        expect(page.locator(".failure")).to_have_count(0)
+        context.close()
+    refused = [
+        line for line in log.read_text().splitlines() if '"POST /graphql' in line and " 429" in line
+    ]
+    assert refused, "the loop's second query was expected to be refused once"
+    assert errors == []
 
 
 @pytest.mark.phone

@@ -149,6 +149,7 @@ function renderTabs() {
 
 function renderHeader() {
   document.getElementById("lang").textContent = t("lang.switch");
+  renderLive();
   const signout = document.getElementById("signout");
   signout.textContent = t("signout");
   signout.hidden = viewer == null;
@@ -223,11 +224,18 @@ whenSignedOut(() => {
   showSignIn(t("signin.expired"));
 });
 
-onLiveChange((live) => {
+let live = null; // the socket's state, once there is one
+
+function renderLive() {
   const badge = document.getElementById("live");
-  badge.hidden = false;
+  badge.hidden = live === null;
   badge.textContent = live ? t("live.on") : t("live.off");
-  badge.classList.toggle("off", !live);
+  badge.classList.toggle("off", live === false);
+}
+
+onLiveChange((connected) => {
+  live = connected;
+  renderLive();
 });
 
 document.getElementById("lang").addEventListener("click", () => setLang(lang === "en" ? "zh" : "en"));
