@@ -5,8 +5,8 @@
 
 import { t, texts, lang, setLang, onLang, pick } from "./i18n.js";
 import { gql, mutate, session, whenSignedOut, onLiveChange, subscribe, closeAll, signOut } from "./gql.js";
-import { VIEWER, SIGN_IN, SIGN_OUT, ALERTS } from "./queries.js";
-import { h, show, toast } from "./dom.js";
+import { VIEWER, SIGN_IN, ALERTS } from "./queries.js";
+import { h, show, toast, failed } from "./dom.js";
 import tree from "./tree.js";
 import scorecards from "./scorecards.js";
 import trends from "./trends.js";
@@ -34,9 +34,19 @@ const ctx = {
   navigate(path) {
     location.hash = `#/${path}`;
   },
-  /** Draws the current view again (after a change it shows). */
+  /** Draws the current view again (after a change it shows, or to retry a failure;
+   *  navigating to the route it is on would not, as the fragment does not change). */
   refresh() {
     renderView();
+  },
+  /** The data of `document`, or null once `into` shows the failure with a retry. */
+  async load(into, document, variables = {}) {
+    try {
+      return await gql(document, variables);
+    } catch (error) {
+      failed(into, error, () => renderView());
+      return null;
+    }
   },
   /** Whether the caller has one of `roles`. */
   can(...roles) {
@@ -239,7 +249,7 @@ onLiveChange((connected) => {
 });
 
 document.getElementById("lang").addEventListener("click", () => setLang(lang === "en" ? "zh" : "en"));
-document.getElementById("signout").addEventListener("click", () => signOut(SIGN_OUT));
+document.getElementById("signout").addEventListener("click", signOut);
 onLang(() => {
   renderHeader();
   if (viewer) renderView();

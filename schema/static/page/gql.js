@@ -4,7 +4,7 @@
 // refreshSession, and a refused refresh signs the page out.
 
 import { acceptLanguage } from "./i18n.js";
-import { REFRESH_SESSION } from "./queries.js";
+import { REFRESH_SESSION, SIGN_OUT } from "./queries.js";
 
 const TOKEN = "goalgraph.token";
 const REFRESH = "goalgraph.refresh";
@@ -131,9 +131,9 @@ export async function mutate(name, document, variables = {}) {
   return payload;
 }
 
-export function signOut(document) {
-  const done = () => signedOut();
-  return gql(document).then(done, done);
+/** Ends the session on the server, and here whatever the server answers. */
+export function signOut() {
+  return gql(SIGN_OUT).then(signedOut, signedOut);
 }
 
 // --- subscriptions: one socket, graphql-transport-ws, reconnecting -----------------

@@ -123,12 +123,8 @@ export default {
   nav: "packs",
   roles: ["ADMIN", "CONSULTANT"],
   async render(root, ctx) {
-    let data;
-    try {
-      data = await gql(PACKS);
-    } catch (error) {
-      return failed(root, error, () => ctx.navigate("packs"));
-    }
+    const data = await ctx.load(root, PACKS);
+    if (!data) return undefined;
     const units = data.orgUnits.edges.map((e) => e.node);
     const people = data.people.edges.map((e) => e.node);
     const templates = h("div.templates");

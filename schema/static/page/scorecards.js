@@ -127,12 +127,8 @@ function details(card) {
 export default {
   nav: "scorecards",
   async render(root, ctx, [kind, id]) {
-    let pickers;
-    try {
-      pickers = await gql(PICKERS);
-    } catch (error) {
-      return failed(root, error, () => ctx.navigate("scorecards"));
-    }
+    const pickers = await ctx.load(root, PICKERS);
+    if (!pickers) return undefined;
     const units = pickers.orgUnits.edges.map((e) => e.node);
     const stageLabel = (name) =>
       pick(pickers.lifecycleStages.find((s) => s.name === name)?.label) || name;

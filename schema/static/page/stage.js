@@ -5,7 +5,7 @@
 import { t, texts, pick, num, pct } from "./i18n.js";
 import { gql, mutate } from "./gql.js";
 import { STAGES, SIMULATE, SIMULATE_SHARES, SET_STAGE, SET_WEIGHTING } from "./queries.js";
-import { h, show, failed, table, toast, busy } from "./dom.js";
+import { h, show, table, toast, busy } from "./dom.js";
 
 texts({
   zh: {
@@ -97,12 +97,8 @@ function movesTable(title, rows, nameOf) {
 export default {
   nav: "stage",
   async render(root, ctx) {
-    let data;
-    try {
-      data = await gql(STAGES);
-    } catch (error) {
-      return failed(root, error, () => ctx.navigate("stage"));
-    }
+    const data = await ctx.load(root, STAGES);
+    if (!data) return undefined;
     const stages = data.lifecycleStages;
     const label = (name) => pick(stages.find((s) => s.name === name)?.label) || name;
     const current = data.tenant.lifecycleStage;

@@ -362,7 +362,7 @@ export default {
         } }, t("tree.collapseAll"))),
       h("div.tree-layout", h("div.card.tree-card", list), panel)
     );
-    load().catch((error) => failed(root, error, () => ctx.navigate("tree")));
+    load().catch((error) => failed(root, error, ctx.refresh));
     return () => stops.forEach((stop) => stop());
   },
 };

@@ -125,7 +125,7 @@ export default {
       if (!kpiId) return await listKpis(root);
       return await showKpi(root, kpiId);
     } catch (error) {
-      failed(root, error, () => ctx.navigate(kpiId ? `trends/${kpiId}` : "trends"));
+      failed(root, error, ctx.refresh);
       return undefined;
     }
   },
