@@ -54,3 +54,10 @@ def cli(
     if check:
         result.check_returncode()
     return result
+
+
+def admin_token(db: Path | str, secret: str) -> str:
+    """The demo admin's development token, as `make demo` prints it."""
+    person = ("--person", "admin@freshmart.example")
+    out = cli(db, secret, "token", "--tenant", "freshmart", "--role", "admin", *person)
+    return out.stdout.strip().splitlines()[-1]

@@ -3,14 +3,9 @@ and open GraphiQL in a real headless browser with no network but localhost."""
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .cli import cli
+from goalgraph.core.settings import Settings
+
+from .cli import admin_token, cli
+from .reliability.server import serving
 
 SECRET = "end-to-end-secret-with-enough-length-42"
 
@@ -33,65 +31,17 @@ fragment Node on GoalNode {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def live_server(db: Path, secret: str) -> Iterator[tuple[str, str]]:
     """`goalgraph serve` on ``db`` on a free port; yields (base url, admin token)."""
-    env = {**os.environ, "GOALGRAPH_DATABASE_URL": f"sqlite://{db}", "GOALGRAPH_SECRET": secret}
-    token = (
-        cli(
-            db,
-            secret,
-            "token",
-            "--tenant",
-            "freshmart",
-            "--role",
-            "admin",
-            "--person",
-            "admin@freshmart.example",
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    port = _free_port()
-    # the log goes to a file: a pipe read only at the end fills up and stalls the server
+    token = admin_token(db, secret)
     log = db.with_name(f"{db.stem}-serve.log")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "goalgraph.core.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90  # a loaded 2-core machine starts slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait(timeout=10)
-                raise RuntimeError(
-                    f"server did not start: {log.read_text(errors='replace')[-4000:]}"
-                )
-            time.sleep(0.2)
+    # as `make demo` serves: the scheduler runs (the test servers' default turns it off)
+    poll = str(Settings.model_fields["sync_poll_seconds"].default)
+    env = {"GOALGRAPH_SECRET": secret, "GOALGRAPH_SYNC_POLL_SECONDS": poll}
+    # a loaded 2-core machine starts slowly
+    with serving(f"sqlite://{db}", log, env=env, start_seconds=90) as base:
         yield base, token
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        # the server's log, into the session's captured log (no secret may be in it)
-        logging.getLogger("tests.serve").info(
-            "goalgraph serve stderr:\n%s", log.read_text(errors="replace")
-        )
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync
 from goalgraph.schema.build import build_schema
 from goalgraph.schema.page import PAGE_DIR
 
-from .cli import cli
+from .cli import admin_token, cli
 from .factories import TEST_SECRET as SECRET
 from .reliability.server import serving
 
@@ -83,15 +83,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     directory = tmp_path_factory.mktemp("page")
     db = directory / "demo.sqlite3"
     cli(db, SECRET, "demo")
-    token = admin_token(db)
+    token = admin_token(db, SECRET)
     with serving(f"sqlite://{db}", directory / "serve.log", start_seconds=90) as base:
         yield base, token, db
-
-
-def admin_token(db: Path) -> str:
-    person = ("--person", "admin@freshmart.example")
-    out = cli(db, SECRET, "token", "--tenant", "freshmart", "--role", "admin", *person)
-    return out.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -554,7 +548,7 @@ def test_the_page_waits_out_a_rate_limit(
     directory = tmp_path_factory.mktemp("page-limited")
     db = directory / "demo.sqlite3"
     cli(db, SECRET, "demo")
-    token = admin_token(db)
+    token = admin_token(db, SECRET)
     log = directory / "serve.log"
     limits = {
         "GOALGRAPH_RATE_LIMIT_PER_TOKEN": "200",

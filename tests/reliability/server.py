@@ -1,14 +1,16 @@
 """A real `goalgraph serve` process on a free port of 127.0.0.1, on the test's database.
 
-The end-to-end test starts its server on a demo database it seeded through the CLI;
-reliability tests need one on the database their fixtures built (a copied SQLite file,
-or the PostgreSQL test database as the role row-level security binds), with the test
+The end-to-end and page tests start one on a demo database they seeded through the
+CLI; reliability tests on the database their fixtures built (a copied SQLite file, or
+the PostgreSQL test database as the role row-level security binds), with the test
 suite's secret so the tokens of ``tests/factories.py`` sign in. The server writes its
 log to a file rather than a pipe: a busy server would fill a pipe nobody reads and stall.
+On exit the log joins the session's captured log, which the secrets grep reads.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -79,6 +81,10 @@ def started(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            # the server's log, into the session's captured log: no secret may be in it
+            logging.getLogger("tests.serve").info(
+                "goalgraph serve %s log:\n%s", server.base, log.read_text(errors="replace")
+            )
 
 
 @contextmanager
