@@ -22,8 +22,8 @@ let stopAlerts = null;
 let unseenAlerts = 0;
 
 texts({
-  zh: { "signin.or": "或", "alerts.badge": "{count} 条新预警" },
-  en: { "signin.or": "or", "alerts.badge": "{count} new alerts" },
+  zh: { "alerts.badge": "{count} 条新预警" },
+  en: { "alerts.badge": "{count} new alerts" },
 });
 
 /** What a view may ask of the shell. */

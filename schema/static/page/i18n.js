@@ -92,7 +92,6 @@ texts({
     "empty": "暂无数据",
     "error": "出错了：{message}",
     "retry": "重试",
-    "saved": "已保存",
     "health.ON_TRACK": "正常",
     "health.AT_RISK": "有风险",
     "health.MISSED": "未达成",
@@ -106,7 +105,6 @@ texts({
     "role.EMPLOYEE": "员工",
     "role.VIEWER": "访客",
     "alert.new": "新预警：{title}",
-    "resync": "连接已恢复，数据已刷新",
   },
   en: {
     "nav.tree": "Goal tree",
@@ -132,7 +130,6 @@ texts({
     "empty": "Nothing here yet",
     "error": "Something went wrong: {message}",
     "retry": "Retry",
-    "saved": "Saved",
     "health.ON_TRACK": "On track",
     "health.AT_RISK": "At risk",
     "health.MISSED": "Missed",
@@ -146,6 +143,5 @@ texts({
     "role.EMPLOYEE": "Employee",
     "role.VIEWER": "Viewer",
     "alert.new": "New alert: {title}",
-    "resync": "Reconnected; the data was refreshed",
   },
 });

@@ -25,9 +25,7 @@ texts({
     "tree.formula": "计算",
     "tree.feeds": "支撑的关键结果",
     "tree.hidden": "无权查看数值",
-    "tree.expandAll": "展开全部",
     "tree.collapseAll": "全部收起",
-    "tree.updated": "已实时更新",
     "tree.checkIn": "更新进度",
     "tree.checkInValue": "当前值（{unit}）",
     "tree.confidence": "信心（%）",
@@ -52,9 +50,7 @@ texts({
     "tree.formula": "Calculation",
     "tree.feeds": "Key results it feeds",
     "tree.hidden": "Values not visible to you",
-    "tree.expandAll": "Expand all",
     "tree.collapseAll": "Collapse all",
-    "tree.updated": "Updated live",
     "tree.checkIn": "Check in",
     "tree.checkInValue": "Current value ({unit})",
     "tree.confidence": "Confidence (%)",
@@ -93,7 +89,6 @@ export default {
       open: new Set(),
       query: "",
       complete: false,
-      selected: null,
     };
     const list = h("ul.tree", { role: "tree" });
     const panel = h("aside.explain", { hidden: true });
@@ -231,7 +226,6 @@ export default {
     }
 
     async function explain(node) {
-      state.selected = node.id;
       panel.hidden = false;
       show(panel, h("p.loading", t("loading")));
       try {
